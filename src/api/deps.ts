@@ -1,0 +1,21 @@
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/load.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { Credentials } from '../http/auth.js';
+import type { Metrics } from '../metrics.js';
+import type { SqliteStore } from '../store/sqlite.js';
+import type { StateIndex } from '../store/state-index.js';
+
+/** What the operator API reads and changes. */
+export interface ApiDeps {
+  config: Config;
+  store: SqliteStore;
+  state: StateIndex;
+  dispatcher: Dispatcher;
+  credentials: Credentials;
+  metrics: Metrics;
+  clock: Clock;
+  draining: () => boolean;
+  version: string;
+  startedAt: number;
+}

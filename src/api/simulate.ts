@@ -1,0 +1,25 @@
+/** POST /api/v1/simulate: the decisions a payload would get now; records and changes nothing. */
+import { Router } from 'express';
+import { requireReader } from '../http/auth.js';
+import { jsonBody } from '../intake/json-body.js';
+import { parsePayload } from '../intake/parse.js';
+import { toResponse } from '../intake/response.js';
+import type { ApiDeps } from './deps.js';
+
+export function simulateRouter(deps: ApiDeps): Router {
+  const router = Router();
+  router.post('/api/v1/simulate', requireReader(deps.credentials), ...jsonBody(deps.config.bodyLimitBytes), (req, res) => {
+    const parsed = parsePayload(req.body);
+    if (!parsed.ok) {
+      res.status(400).json({ error: 'invalid Alertmanager webhook payload', problems: parsed.problems });
+      return;
+    }
+    const decisions = deps.dispatcher.simulate(parsed.payload);
+    res.json({
+      simulated: true,
+      // Nothing is recorded, so no rollback id is handed out.
+      decisions: decisions.map((d) => ({ ...toResponse(d), rollbackId: undefined, wouldRollBack: d.rollback !== undefined })),
+    });
+  });
+  return router;
+}

@@ -1,0 +1,13 @@
+/** Flag parsers: a bad value stops the command with a message naming it. */
+import { InvalidArgumentError } from 'commander';
+
+export function portArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
+  return n;
+}
+
+export function urlArg(value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new InvalidArgumentError(`"${value}" is not an http(s) URL`);
+  return value;
+}

@@ -1,0 +1,26 @@
+/** A small HTTP client for the commands that talk to a running receiver. */
+import { CliError } from './fail.js';
+
+export async function callReceiver(url: string, init: RequestInit = {}): Promise<unknown> {
+  const token = process.env.ROLLBACK_OPERATOR_TOKEN;
+  const headers = new Headers(init.headers);
+  if (token) headers.set('Authorization', `Bearer ${token}`);
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw new CliError(`cannot reach ${url}: ${(err as Error).message}`);
+  }
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text for the message
+  }
+  if (!res.ok) {
+    const detail = typeof body === 'object' && body !== null ? JSON.stringify(body, null, 2) : text;
+    throw new CliError(`${init.method ?? 'GET'} ${url} answered ${res.status}: ${detail}`);
+  }
+  return body;
+}

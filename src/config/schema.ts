@@ -1,0 +1,173 @@
+/**
+ * The configuration file (SPEC §4), validated with zod. Unknown keys are errors so a
+ * typo never silently turns a guard off. The `rollback:` block accepts the seed's Helm
+ * values shape unchanged; durations take seconds or Prometheus-style strings.
+ */
+import { z } from 'zod';
+import { STRATEGIES } from '../model.js';
+import { parseDuration } from './duration.js';
+import { MatcherError, parseMatcher, type Matcher } from '../matching/matchers.js';
+import { namespaceProblem } from '../matching/names.js';
+import { issueMessage } from './issues.js';
+
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (typeof ms === 'string') {
+    ctx.addIssue({ code: 'custom', message: ms });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const SIZE = /^(\d+)\s*(b|kb|kib|mb|mib)?$/i;
+const SIZE_UNIT: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1000 * 1000, mib: 1024 * 1024 };
+const byteSize = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const m = SIZE.exec(value.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a size (use bytes or forms like "512kb", "1mb")` });
+    return z.NEVER;
+  }
+  return Number(m[1]) * (SIZE_UNIT[(m[2] ?? 'b').toLowerCase()] ?? 1);
+});
+
+const namespaceName = z.string().superRefine((ns, ctx) => {
+  const problem = namespaceProblem(ns);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const matcher = z.string().transform((text, ctx): Matcher => {
+  try {
+    return parseMatcher(text);
+  } catch (err) {
+    if (!(err instanceof MatcherError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+    return z.NEVER;
+  }
+});
+
+const strategy = z.enum(STRATEGIES);
+
+/** The richer trigger form: a name, Alertmanager matchers and per-trigger policy. */
+const namedTrigger = z
+  .object({
+    name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'trigger names use letters, digits, "_", "." and "-"'),
+    matchers: z.array(matcher).optional(),
+    strategy: strategy.optional(),
+    actAfter: duration.optional(),
+    automatic: z.boolean().optional(),
+    threshold: z.number().optional(),
+    cooldownPeriod: duration.optional(),
+  })
+  .strict();
+
+/** The seed's Helm shape: one key per entry, each enabling a default trigger. */
+export const SEED_TRIGGER_KEYS = {
+  healthCheckFailures: 'health_check',
+  errorRateThreshold: 'error_rate',
+  responseTimeThreshold: 'response_time',
+  cpuThreshold: 'cpu',
+  memoryThreshold: 'memory',
+} as const;
+const seedTrigger = z
+  .object({
+    healthCheckFailures: z.number().int().positive(),
+    errorRateThreshold: z.number().positive().max(1),
+    responseTimeThreshold: z.number().positive(),
+    cpuThreshold: z.number().positive().max(1),
+    memoryThreshold: z.number().positive().max(1),
+  })
+  .partial()
+  .strict()
+  .refine((o) => Object.keys(o).length === 1, {
+    message: `a seed trigger entry has exactly one of ${Object.keys(SEED_TRIGGER_KEYS).join(', ')}`,
+  });
+
+/** An entry with a `name` is a named trigger; any other is a seed entry. */
+const triggerEntry = z.unknown().transform((value, ctx): z.output<typeof namedTrigger> | z.output<typeof seedTrigger> => {
+  const named = typeof value === 'object' && value !== null && 'name' in value;
+  const parsed = (named ? namedTrigger : seedTrigger).safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    ctx.addIssue({ code: 'custom', message: issueMessage(issue), path: issue.path });
+  }
+  return z.NEVER;
+});
+
+
+const rollback = z
+  .object({
+    enabled: z.boolean().default(true),
+    automatic: z.boolean().default(true),
+    dryRun: z.boolean().default(true),
+    triggers: z.array(triggerEntry).optional(),
+    cooldownPeriod: duration.prefault(300),
+    maximumRetries: z.number().int().min(1).default(5),
+    retryWindow: duration.prefault(3600),
+    brake: z
+      .object({ max: z.number().int().min(1).default(10), window: duration.prefault(900) })
+      .strict()
+      .prefault({}),
+    namespaces: z
+      .object({ allow: z.array(namespaceName).default([]), deny: z.array(namespaceName).default(['kube-system']) })
+      .strict()
+      .prefault({}),
+    requireOptIn: z.boolean().default(true),
+    /** How long one attempt (execute + verify) may take, transient retries included. */
+    executionTimeout: duration.prefault(600),
+  })
+  .strict();
+
+const thresholds = z
+  .object({
+    error_rate: z.number().nonnegative().optional(),
+    response_time: z.number().nonnegative().optional(),
+    cpu_usage: z.number().nonnegative().optional(),
+    memory_usage: z.number().nonnegative().optional(),
+  })
+  .strict();
+
+const monitoring = z
+  .object({
+    enhanced: z
+      .object({
+        enabled: z.boolean().default(true),
+        duration: duration.prefault(1800),
+        interval: duration.prefault(60),
+        metrics: z
+          .array(z.enum(['error_rate', 'response_time', 'cpu_usage', 'memory_usage']))
+          .default(['error_rate', 'response_time', 'cpu_usage', 'memory_usage']),
+        alert_thresholds: thresholds.default({}),
+        prometheusUrl: z.url().optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+export const configFileSchema = z
+  .object({
+    server: z
+      .object({
+        port: z.number().int().min(1).max(65535).optional(),
+        bodyLimit: byteSize.prefault(1024 * 1024),
+        tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
+      })
+      .strict()
+      .prefault({}),
+    auth: z.object({ allowUnauthenticatedWebhook: z.boolean().default(false) }).strict().prefault({}),
+    store: z
+      .object({ dir: z.string().min(1).optional(), retention: duration.prefault('7d') })
+      .strict()
+      .prefault({}),
+    rollback: rollback.prefault({}),
+    /** Environment names (the seed's `--environment production`) mapped to namespaces. */
+    environments: z.record(z.string().min(1), namespaceName).default({}),
+    monitoring,
+  })
+  .strict();
+
+export type ConfigFile = z.output<typeof configFileSchema>;
+export type TriggerEntry = z.output<typeof triggerEntry>;
+export type NamedTriggerEntry = z.output<typeof namedTrigger>;

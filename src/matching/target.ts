@@ -1,0 +1,45 @@
+/**
+ * Checks an intent's target and strategy before any of it can reach a Kubernetes API
+ * path: a namespace that is allowed, names that are valid for every object the strategy
+ * derives from them, and a strategy that exists.
+ */
+import type { Config } from '../config/load.js';
+import { STRATEGIES, type StrategyName, type Target } from '../model.js';
+import type { Intent } from './intent.js';
+import { nameProblem, namespaceProblem } from './names.js';
+
+export type TargetCheck = { ok: true; target: Target; strategy: StrategyName } | { ok: false; problem: string };
+
+/** Names each strategy derives from the target's name (SPEC §2). */
+export const DERIVED_SUFFIXES: Record<StrategyName, string[]> = {
+  'deployment-undo': [''],
+  'blue-green': ['', '-blue', '-green'],
+  'scale-swap': ['-current', '-previous'],
+  helm: [''],
+};
+
+export function namespaceAllowed(namespace: string, rules: Config['rollback']['namespaces']): string | undefined {
+  if (rules.deny.includes(namespace)) return `namespace ${namespace} is denied by rollback.namespaces.deny`;
+  if (rules.allow.length > 0 && !rules.allow.includes(namespace)) return `namespace ${namespace} is not in rollback.namespaces.allow`;
+  return undefined;
+}
+
+export function checkTarget(intent: Intent, policy: Config['rollback']): TargetCheck {
+  const { namespace, name } = intent;
+  if (!namespace) return { ok: false, problem: 'the alert has no namespace label' };
+  const nsProblem = namespaceProblem(namespace) ?? namespaceAllowed(namespace, policy.namespaces);
+  if (nsProblem) return { ok: false, problem: nsProblem };
+  if (!name) return { ok: false, problem: 'the alert names no workload (labels rollback_target, deployment, release or service)' };
+  if (!(STRATEGIES as readonly string[]).includes(intent.strategy)) {
+    return {
+      ok: false,
+      problem: `unknown strategy "${intent.strategy.slice(0, 60)}" from ${intent.strategySource} (known: ${STRATEGIES.join(', ')})`,
+    };
+  }
+  const strategy = intent.strategy as StrategyName;
+  for (const suffix of DERIVED_SUFFIXES[strategy]) {
+    const problem = nameProblem(name + suffix);
+    if (problem) return { ok: false, problem: `label ${intent.nameLabel}: ${problem}` };
+  }
+  return { ok: true, target: { namespace, name }, strategy };
+}

@@ -1,0 +1,103 @@
+/**
+ * Every metric of SPEC §5, registered in one place. Names and labels are a contract:
+ * dashboards and alert rules depend on them.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DECISIONS, EXECUTION_RESULTS, ROLLBACK_KINDS, STRATEGIES } from './model.js';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly webhooksReceived = new Counter({
+    name: 'rollback_webhooks_received_total',
+    help: 'Webhook requests received on /webhook, by HTTP status code.',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly alerts = new Counter({
+    name: 'rollback_alerts_total',
+    help: 'Alerts decided, by trigger and decision.',
+    labelNames: ['trigger', 'decision'] as const,
+    registers: [this.registry],
+  });
+
+  readonly executions = new Counter({
+    name: 'rollback_executions_total',
+    help: 'Rollback executions finished, by strategy, kind and result.',
+    labelNames: ['strategy', 'kind', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly executionDuration = new Histogram({
+    name: 'rollback_execution_duration_seconds',
+    help: 'Time from the webhook to a verified rollback, by strategy.',
+    labelNames: ['strategy'] as const,
+    buckets: [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800],
+    registers: [this.registry],
+  });
+
+  readonly inProgress = new Gauge({
+    name: 'rollback_in_progress',
+    help: 'Rollbacks executing now.',
+    registers: [this.registry],
+  });
+
+  readonly cooldownActive = new Gauge({
+    name: 'rollback_cooldown_active',
+    help: '1 while the target is cooling down after a rollback.',
+    labelNames: ['namespace', 'name'] as const,
+    registers: [this.registry],
+  });
+
+  readonly lastSuccess = new Gauge({
+    name: 'rollback_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful rollback of the target.',
+    labelNames: ['namespace', 'name'] as const,
+    registers: [this.registry],
+  });
+
+  readonly windowsActive = new Gauge({
+    name: 'rollback_monitoring_windows_active',
+    help: 'Post-rollback monitoring windows running now.',
+    registers: [this.registry],
+  });
+
+  readonly monitoringBreaches = new Counter({
+    name: 'rollback_monitoring_breaches_total',
+    help: 'Monitoring samples over their threshold, by metric.',
+    labelNames: ['metric'] as const,
+    registers: [this.registry],
+  });
+
+  readonly escalations = new Counter({
+    name: 'rollback_escalations_total',
+    help: 'Escalations to operators, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly notifications = new Counter({
+    name: 'rollback_notifications_total',
+    help: 'Notifications sent, by channel and result.',
+    labelNames: ['channel', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(opts: { triggers: readonly string[]; defaultMetrics?: boolean }) {
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    // Known series start at 0 so rate() and absent() work from the first scrape.
+    for (const trigger of [...opts.triggers, 'none']) {
+      for (const decision of DECISIONS) this.alerts.inc({ trigger, decision }, 0);
+    }
+    for (const strategy of STRATEGIES) {
+      for (const kind of ROLLBACK_KINDS) {
+        for (const result of EXECUTION_RESULTS) this.executions.inc({ strategy, kind, result }, 0);
+      }
+    }
+    for (const status of ['200', '400', '401', '413', '415', '503']) this.webhooksReceived.inc({ status }, 0);
+    for (const reason of ESCALATION_REASONS) this.escalations.inc({ reason }, 0);
+  }
+}
+
+export const ESCALATION_REASONS = ['retries_exhausted', 'verification_failed', 'execution_failed', 'monitoring_breach', 'monitoring_unknown'] as const;

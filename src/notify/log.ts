@@ -1,0 +1,26 @@
+/** The always-on channel: every notification as a structured log line operators can ship. */
+import type { Logger } from 'pino';
+import type { NotificationEvent, Notifier } from './notifier.js';
+
+export class LogNotifier implements Notifier {
+  readonly channel = 'log';
+  constructor(private readonly log: Logger) {}
+
+  async send(event: NotificationEvent): Promise<void> {
+    const level = event.type === 'escalated' || event.type === 'brake_tripped' ? 'warn' : 'info';
+    this.log[level]({ notification: event.type, ...summary(event) }, `notification: ${event.type}`);
+  }
+}
+
+function summary(event: NotificationEvent): Record<string, unknown> {
+  switch (event.type) {
+    case 'rollback_started':
+      return { rollbackId: event.rollback.id, target: `${event.rollback.namespace}/${event.rollback.name}`, dryRun: event.rollback.dryRun };
+    case 'escalated':
+      return { target: `${event.target.namespace}/${event.target.name}`, reason: event.reason, detail: event.detail };
+    case 'brake_tripped':
+      return { detail: event.detail };
+    case 'notify_only':
+      return { trigger: event.decision.trigger, target: `${event.decision.namespace}/${event.decision.name}`, reason: event.decision.reason };
+  }
+}

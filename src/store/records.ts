@@ -1,0 +1,86 @@
+/** What the store keeps: decisions, rollbacks, pending intents, and the switches. */
+import type { Alert, AlertGroup, DecisionValue, RollbackKind, StrategyName, Target } from '../model.js';
+
+export interface DecisionRecord {
+  id: string;
+  /** When the receiver decided (ms). */
+  at: number;
+  alert: Alert;
+  group: AlertGroup;
+  trigger: string | null;
+  namespace: string | null;
+  name: string | null;
+  strategy: string | null;
+  decision: DecisionValue;
+  reason: string;
+  rollbackId: string | null;
+  /** Set on the final decision of a `pending` intent: the id of that pending decision. */
+  pendingOf: string | null;
+  /** For `pending`: when the intent will be decided again (ms). */
+  dueAt: number | null;
+}
+
+export type RollbackStatus = 'dry_run' | 'running' | 'success' | 'failed' | 'escalated';
+
+export interface RollbackStep {
+  at: number;
+  name: string;
+  detail: string;
+  request?: { method: string; path: string; body?: unknown };
+  result?: string;
+}
+
+export interface RollbackRecord {
+  id: string;
+  namespace: string;
+  name: string;
+  strategy: StrategyName;
+  kind: RollbackKind;
+  status: RollbackStatus;
+  reason: string;
+  trigger: string | null;
+  decisionId: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+  dryRun: boolean;
+  steps: RollbackStep[];
+}
+
+export interface PendingIntent {
+  /** The id of the `pending` decision. */
+  id: string;
+  key: string;
+  alert: Alert;
+  group: AlertGroup;
+  trigger: string;
+  target: Target;
+  strategy: StrategyName;
+  firstSeenAt: number;
+  dueAt: number;
+}
+
+export interface Freeze {
+  since: number;
+  reason: string;
+}
+
+export interface DecidedInfo {
+  id: string;
+  decision: DecisionValue;
+  at: number;
+}
+
+/**
+ * Every change to the state is one of these. The same list is applied to the in-memory
+ * index and written to the database in one transaction, so the two cannot drift.
+ */
+export type Effect =
+  | { type: 'decision'; record: DecisionRecord }
+  | { type: 'rollback'; record: RollbackRecord }
+  | { type: 'rollback-finished'; id: string; target: Target; status: RollbackStatus; at: number; steps: RollbackStep[] }
+  | { type: 'pending-open'; pending: PendingIntent }
+  | { type: 'pending-close'; key: string }
+  | { type: 'brake-trip'; at: number }
+  | { type: 'escalation'; target: Target; reason: string; at: number }
+  | { type: 'guard-reset'; target: Target; at: number }
+  | { type: 'freeze'; freeze: Freeze | null };

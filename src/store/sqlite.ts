@@ -1,0 +1,342 @@
+/**
+ * The durable store: one SQLite file (WAL, synchronous=FULL, so a committed webhook
+ * survives a crash or power cut). Writes arrive as Effects inside a transaction the
+ * dispatcher opens; reads serve the API and rebuild the in-memory index at start.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { dedupKey, targetKey, type DecisionValue, type Target } from '../model.js';
+import type { DecidedInfo, DecisionRecord, Effect, Freeze, PendingIntent, RollbackRecord } from './records.js';
+import type { RestoredState } from './state-index.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS decisions (
+  id TEXT PRIMARY KEY,
+  at INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL,
+  starts_at TEXT NOT NULL,
+  status TEXT NOT NULL,
+  alertname TEXT,
+  trigger TEXT,
+  namespace TEXT,
+  name TEXT,
+  strategy TEXT,
+  decision TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  rollback_id TEXT,
+  pending_of TEXT,
+  due_at INTEGER,
+  alert TEXT NOT NULL,
+  grp TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_at ON decisions(at);
+CREATE INDEX IF NOT EXISTS decisions_target ON decisions(namespace, name, at);
+CREATE INDEX IF NOT EXISTS decisions_decision ON decisions(decision, at);
+CREATE TABLE IF NOT EXISTS rollbacks (
+  id TEXT PRIMARY KEY,
+  namespace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  strategy TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  trigger TEXT,
+  decision_id TEXT,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  dry_run INTEGER NOT NULL,
+  steps TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rollbacks_started ON rollbacks(started_at);
+CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, id TEXT NOT NULL, due_at INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS escalations (target TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (target, reason));
+CREATE TABLE IF NOT EXISTS guard_resets (target TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+export interface DecisionQuery {
+  namespace?: string;
+  name?: string;
+  decision?: DecisionValue;
+  trigger?: string;
+  since?: number;
+  limit: number;
+}
+
+interface DecisionRow {
+  id: string;
+  at: number;
+  trigger: string | null;
+  namespace: string | null;
+  name: string | null;
+  strategy: string | null;
+  decision: DecisionValue;
+  reason: string;
+  rollback_id: string | null;
+  pending_of: string | null;
+  due_at: number | null;
+  alert: string;
+  grp: string;
+}
+
+interface RollbackRow {
+  id: string;
+  namespace: string;
+  name: string;
+  strategy: RollbackRecord['strategy'];
+  kind: RollbackRecord['kind'];
+  status: RollbackRecord['status'];
+  reason: string;
+  trigger: string | null;
+  decision_id: string | null;
+  started_at: number;
+  finished_at: number | null;
+  dry_run: number;
+  steps: string;
+}
+
+export class SqliteStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.path = join(dir, 'rollback-receiver.db');
+    this.db = new Database(this.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.stmts = {
+      insertDecision: this.db.prepare(
+        `INSERT INTO decisions (id, at, fingerprint, starts_at, status, alertname, trigger, namespace, name, strategy, decision, reason, rollback_id, pending_of, due_at, alert, grp)
+         VALUES (@id, @at, @fingerprint, @starts_at, @status, @alertname, @trigger, @namespace, @name, @strategy, @decision, @reason, @rollback_id, @pending_of, @due_at, @alert, @grp)`,
+      ),
+      upsertRollback: this.db.prepare(
+        `INSERT OR REPLACE INTO rollbacks (id, namespace, name, strategy, kind, status, reason, trigger, decision_id, started_at, finished_at, dry_run, steps)
+         VALUES (@id, @namespace, @name, @strategy, @kind, @status, @reason, @trigger, @decision_id, @started_at, @finished_at, @dry_run, @steps)`,
+      ),
+      finishRollback: this.db.prepare(`UPDATE rollbacks SET status = ?, finished_at = ?, steps = ? WHERE id = ?`),
+      openPending: this.db.prepare(`INSERT OR REPLACE INTO pending (key, id, due_at, data) VALUES (?, ?, ?, ?)`),
+      closePending: this.db.prepare(`DELETE FROM pending WHERE key = ?`),
+      escalation: this.db.prepare(`INSERT OR REPLACE INTO escalations (target, reason, at) VALUES (?, ?, ?)`),
+      reset: this.db.prepare(`INSERT OR REPLACE INTO guard_resets (target, at) VALUES (?, ?)`),
+      setSetting: this.db.prepare(`INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)`),
+      getSetting: this.db.prepare<[string], { value: string }>(`SELECT value FROM settings WHERE key = ?`),
+      getRollback: this.db.prepare<[string], RollbackRow>(`SELECT * FROM rollbacks WHERE id = ?`),
+      ping: this.db.prepare(`SELECT 1`),
+    };
+  }
+
+  /** Runs `fn` in one transaction; commits when it returns, rolls back when it throws. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** A savepoint inside the current transaction: one payload of a group commit. */
+  savepoint<T>(fn: () => T): T {
+    // better-sqlite3 nests transactions as savepoints.
+    return this.db.transaction(fn)();
+  }
+
+  write(effect: Effect): void {
+    const s = this.stmts;
+    switch (effect.type) {
+      case 'decision': {
+        const r = effect.record;
+        s.insertDecision.run({
+          id: r.id,
+          at: r.at,
+          fingerprint: r.alert.fingerprint,
+          starts_at: r.alert.startsAt,
+          status: r.alert.status,
+          alertname: r.alert.labels.alertname ?? null,
+          trigger: r.trigger,
+          namespace: r.namespace,
+          name: r.name,
+          strategy: r.strategy,
+          decision: r.decision,
+          reason: r.reason,
+          rollback_id: r.rollbackId,
+          pending_of: r.pendingOf,
+          due_at: r.dueAt,
+          alert: JSON.stringify(r.alert),
+          grp: JSON.stringify(r.group),
+        });
+        break;
+      }
+      case 'rollback': {
+        const r = effect.record;
+        s.upsertRollback.run({
+          id: r.id,
+          namespace: r.namespace,
+          name: r.name,
+          strategy: r.strategy,
+          kind: r.kind,
+          status: r.status,
+          reason: r.reason,
+          trigger: r.trigger,
+          decision_id: r.decisionId,
+          started_at: r.startedAt,
+          finished_at: r.finishedAt,
+          dry_run: r.dryRun ? 1 : 0,
+          steps: JSON.stringify(r.steps),
+        });
+        break;
+      }
+      case 'rollback-finished':
+        s.finishRollback.run(effect.status, effect.at, JSON.stringify(effect.steps), effect.id);
+        break;
+      case 'pending-open':
+        s.openPending.run(effect.pending.key, effect.pending.id, effect.pending.dueAt, JSON.stringify(effect.pending));
+        break;
+      case 'pending-close':
+        s.closePending.run(effect.key);
+        break;
+      case 'brake-trip':
+        s.setSetting.run('brake', JSON.stringify({ trippedAt: effect.at }));
+        break;
+      case 'escalation':
+        s.escalation.run(targetKey(effect.target), effect.reason, effect.at);
+        break;
+      case 'guard-reset':
+        s.reset.run(targetKey(effect.target), effect.at);
+        break;
+      case 'freeze':
+        s.setSetting.run('freeze', JSON.stringify(effect.freeze));
+        break;
+    }
+  }
+
+  /** What the in-memory index needs to answer the guards after a restart. */
+  restore(decidedSince: number, rollbacksSince: number): RestoredState {
+    const decided: [string, DecidedInfo][] = [];
+    const rows = this.db
+      .prepare<[number], { id: string; at: number; fingerprint: string; starts_at: string; decision: DecisionValue; pending_of: string | null }>(
+        `SELECT id, at, fingerprint, starts_at, decision, pending_of FROM decisions WHERE at >= ? OR id IN (SELECT id FROM pending) ORDER BY at, rowid`,
+      )
+      .iterate(decidedSince);
+    const seen = new Set<string>();
+    for (const r of rows) {
+      const k = dedupKey({ fingerprint: r.fingerprint, startsAt: r.starts_at });
+      // The first decision of an alert is its dedup answer, unless a later one settles its pending intent.
+      if (seen.has(k) && !r.pending_of) continue;
+      seen.add(k);
+      decided.push([k, { id: r.id, decision: r.decision, at: r.at }]);
+    }
+    const rollbacks = this.db
+      .prepare<[number], RollbackRow>(`SELECT * FROM rollbacks WHERE started_at >= ? OR status = 'running' ORDER BY started_at, rowid`)
+      .all(rollbacksSince)
+      .map(toRollback);
+    const pending = this.db
+      .prepare<[], { data: string }>(`SELECT data FROM pending ORDER BY due_at`)
+      .all()
+      .map((r) => JSON.parse(r.data) as PendingIntent);
+    const resets = this.db.prepare<[], { target: string; at: number }>(`SELECT target, at FROM guard_resets`).all();
+    const escalations = this.db
+      .prepare<[], { target: string; reason: string; at: number }>(`SELECT target, reason, at FROM escalations`)
+      .all();
+    const brake = this.setting<{ trippedAt: number }>('brake');
+    return {
+      decided,
+      rollbacks,
+      pending,
+      resets: resets.map((r) => [r.target, r.at]),
+      escalations: escalations.map((e) => [`${e.target}#${e.reason}`, e.at]),
+      freeze: this.setting<Freeze | null>('freeze') ?? null,
+      brakeTrippedAt: brake?.trippedAt,
+    };
+  }
+
+  private setting<T>(name: string): T | undefined {
+    const row = this.stmts.getSetting.get(name);
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  decisions(q: DecisionQuery): DecisionRecord[] {
+    const where: string[] = [];
+    const args: Record<string, unknown> = { limit: q.limit };
+    for (const k of ['namespace', 'name', 'decision', 'trigger'] as const) {
+      if (q[k] !== undefined) {
+        where.push(`${k} = @${k}`);
+        args[k] = q[k];
+      }
+    }
+    if (q.since !== undefined) {
+      where.push('at >= @since');
+      args.since = q.since;
+    }
+    const sql = `SELECT * FROM decisions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, rowid DESC LIMIT @limit`;
+    return this.db
+      .prepare<[Record<string, unknown>], DecisionRow>(sql)
+      .all(args)
+      .map((r) => ({
+        id: r.id,
+        at: r.at,
+        alert: JSON.parse(r.alert) as DecisionRecord['alert'],
+        group: JSON.parse(r.grp) as DecisionRecord['group'],
+        trigger: r.trigger,
+        namespace: r.namespace,
+        name: r.name,
+        strategy: r.strategy,
+        decision: r.decision,
+        reason: r.reason,
+        rollbackId: r.rollback_id,
+        pendingOf: r.pending_of,
+        dueAt: r.due_at,
+      }));
+  }
+
+  rollbacks(limit: number, target?: Target): RollbackRecord[] {
+    const rows = target
+      ? this.db
+          .prepare<[string, string, number], RollbackRow>(
+            `SELECT * FROM rollbacks WHERE namespace = ? AND name = ? ORDER BY started_at DESC, rowid DESC LIMIT ?`,
+          )
+          .all(target.namespace, target.name, limit)
+      : this.db.prepare<[number], RollbackRow>(`SELECT * FROM rollbacks ORDER BY started_at DESC, rowid DESC LIMIT ?`).all(limit);
+    return rows.map(toRollback);
+  }
+
+  rollback(id: string): RollbackRecord | undefined {
+    const row = this.stmts.getRollback.get(id);
+    return row ? toRollback(row) : undefined;
+  }
+
+  /** Deletes what is older than the retention; pending intents are kept until decided. */
+  prune(before: number): number {
+    return this.transaction(() => {
+      const d = this.db.prepare(`DELETE FROM decisions WHERE at < ? AND id NOT IN (SELECT id FROM pending)`).run(before).changes;
+      const r = this.db.prepare(`DELETE FROM rollbacks WHERE started_at < ? AND status != 'running'`).run(before).changes;
+      return d + r;
+    });
+  }
+
+  ping(): void {
+    this.stmts.ping.get();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toRollback(r: RollbackRow): RollbackRecord {
+  return {
+    id: r.id,
+    namespace: r.namespace,
+    name: r.name,
+    strategy: r.strategy,
+    kind: r.kind,
+    status: r.status,
+    reason: r.reason,
+    trigger: r.trigger,
+    decisionId: r.decision_id,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    dryRun: r.dry_run === 1,
+    steps: JSON.parse(r.steps) as RollbackRecord['steps'],
+  };
+}
