@@ -31,7 +31,7 @@ const alertSchema = z.object({
   startsAt: time,
   endsAt: z.string().nullish(),
   generatorURL: z.string().nullish(),
-  fingerprint: z.string().regex(/^[0-9a-f]{1,16}$/, 'must be a hexadecimal fingerprint').nullish(),
+  fingerprint: z.string().min(1).max(128).nullish(),
 });
 
 export const webhookPayloadSchema = z.object({
