@@ -15,7 +15,7 @@ import type { GuardState } from './store/state-index.js';
 export interface DecideInput {
   alert: Alert;
   group: AlertGroup;
-  config: Pick<Config, 'rollback' | 'dryRun'>;
+  config: Pick<Config, 'rollback' | 'dryRun' | 'execution'>;
   state: GuardState;
   now: number;
   cluster: ClusterView | null;
@@ -41,7 +41,7 @@ export function decide(input: DecideInput): Decision {
     ? input.config.rollback.triggers.find((t) => t.name === input.redecide!.trigger)
     : matchTrigger(alert, config.rollback.triggers);
   const intent: Intent | undefined = trigger ? intentFor(alert, trigger) : undefined;
-  const check = intent ? checkTarget(intent, config.rollback) : undefined;
+  const check = intent ? checkTarget(intent, config.rollback, config.execution) : undefined;
   const guardInput: GuardInput = {
     alert,
     intent,

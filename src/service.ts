@@ -2,7 +2,9 @@
  * The composition root: config → store → state → dispatcher → app → server, and the
  * graceful shutdown that unwinds it (stop intake, finish in-flight work, close the store).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +13,8 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/load.js';
 import { formatDuration } from './config/duration.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { Executor } from './execution/executor.js';
+import { KubeClient } from './kube/client.js';
 import { createApp } from './http/app.js';
 import { loadCredentials, type Credentials } from './http/auth.js';
 import { Metrics } from './metrics.js';
@@ -29,6 +33,16 @@ export interface ServiceOptions {
   credentials?: Credentials;
   /** Off in tests that build many services in one process. */
   defaultMetrics?: boolean;
+  /** null: no cluster; undefined: KUBECONFIG or in-cluster config when present. */
+  kube?: KubeClient | null;
+}
+
+/** A cluster is configured when KUBECONFIG, ~/.kube/config or an in-cluster service account exists. */
+function kubeFromEnvironment(): KubeClient | null {
+  const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
+  const file = process.env.KUBECONFIG || join(homedir(), '.kube', 'config');
+  if (!inCluster && !existsSync(file.split(delimiter)[0] ?? file)) return null;
+  return KubeClient.fromEnvironment();
 }
 
 const PRUNE_EVERY_MS = 3600_000;
@@ -40,6 +54,8 @@ export class Service {
   readonly state: StateIndex;
   readonly dispatcher: Dispatcher;
   readonly metrics: Metrics;
+  readonly kube: KubeClient | null;
+  readonly executor: Executor | null = null;
   private server: Server | undefined;
   private draining = false;
   private closed: Promise<void> | undefined;
@@ -56,15 +72,17 @@ export class Service {
         'live mode needs a webhook token (ROLLBACK_WEBHOOK_TOKEN or ROLLBACK_WEBHOOK_TOKEN_FILE), or auth.allowUnauthenticatedWebhook: true',
       );
     }
-    if (!config.dryRun) {
+    this.kube = opts.kube === undefined ? kubeFromEnvironment() : opts.kube;
+    if (!config.dryRun && !this.kube) {
       throw new StartupError(
-        'live mode was asked for (ROLLBACK_DRY_RUN=false or rollback.dryRun: false), but this build has no Kubernetes executors yet; run in dry-run mode',
+        'live mode was asked for (ROLLBACK_DRY_RUN=false or rollback.dryRun: false), but no cluster is configured: set KUBECONFIG or run in a pod with a service account',
       );
     }
     this.credentialsNote = `auth: webhook ${credentials.webhookToken ? 'token required' : 'OPEN (no ROLLBACK_WEBHOOK_TOKEN set)'}; operator routes ${credentials.operatorToken ? 'token required' : 'disabled (no ROLLBACK_OPERATOR_TOKEN set), read routes open'}`;
     this.store = new SqliteStore(config.stateDir);
     const now = clock.now();
-    this.state = StateIndex.restore(this.store.restore(now - config.retentionMs, now - this.stateHorizon()));
+    const restored = this.store.restore(now - config.retentionMs, now - this.stateHorizon());
+    this.state = StateIndex.restore(restored);
     this.metrics = new Metrics({ triggers: config.rollback.triggers.map((t) => t.name), defaultMetrics: opts.defaultMetrics });
     this.notifications = new Notifications([new LogNotifier(log)], this.metrics, log);
     this.dispatcher = new Dispatcher({
@@ -75,8 +93,20 @@ export class Service {
       metrics: this.metrics,
       log,
       notifications: this.notifications,
-      cluster: null,
+      executor: null,
     });
+    if (this.kube) {
+      this.executor = new Executor({
+        kube: this.kube,
+        config,
+        clock,
+        log,
+        metrics: this.metrics,
+        notifications: this.notifications,
+        record: (effects) => this.dispatcher.record(effects),
+      });
+      this.dispatcher.attachExecutor(this.executor);
+    }
     this.app = createApp({
       config,
       store: this.store,
@@ -88,8 +118,23 @@ export class Service {
       log,
       draining: () => this.draining,
       version: VERSION,
+      kubeServer: this.kube?.server ?? null,
       startedAt: now,
     });
+    // A rollback still `running` in the store was cut off by a restart: record it as failed, not running forever.
+    const interrupted = restored.rollbacks.filter((r) => r.status === 'running');
+    if (interrupted.length > 0) {
+      void this.dispatcher.record(
+        interrupted.map((r) => ({
+          type: 'rollback-finished' as const,
+          id: r.id,
+          target: r,
+          status: 'failed' as const,
+          at: now,
+          steps: [...r.steps, { at: now, name: 'interrupted', detail: 'the receiver restarted while this rollback was running; check the workload' }],
+        })),
+      );
+    }
     this.dispatcher.start();
     this.pruneTimer = setInterval(() => this.prune(clock.now()), PRUNE_EVERY_MS).unref();
   }
@@ -108,6 +153,19 @@ export class Service {
       if (removed > 0) this.opts.log.info({ removed }, 'pruned records older than store.retention');
     } catch (err) {
       this.opts.log.error({ err: (err as Error).message }, 'pruning old records failed');
+    }
+  }
+
+  /** Live mode must reach the API server before taking alerts; dry-run only warns. */
+  async checkCluster(): Promise<string> {
+    if (!this.kube) return 'cluster: none configured — opt-in, stale and validation checks are skipped';
+    try {
+      const version = await this.kube.send<{ gitVersion: string }>({ method: 'GET', path: '/version' }, 10_000);
+      return `cluster: ${this.kube.server} (Kubernetes ${version.gitVersion})`;
+    } catch (err) {
+      const why = `cannot reach the Kubernetes API at ${this.kube.server}: ${(err as Error).message}`;
+      if (!this.opts.config.dryRun) throw new StartupError(`live mode needs a usable cluster; ${why}`);
+      return `cluster: ${why} (dry-run continues; decisions needing the cluster will answer 503)`;
     }
   }
 
@@ -146,6 +204,7 @@ export class Service {
     }
     await this.dispatcher.drain();
     this.dispatcher.stop();
+    await this.executor?.drain();
     await this.notifications.drain();
     this.store.close();
   }

@@ -17,5 +17,7 @@ export interface ApiDeps {
   clock: Clock;
   draining: () => boolean;
   version: string;
+  /** The API server's URL, or null without a cluster. */
+  kubeServer: string | null;
   startedAt: number;
 }

@@ -8,13 +8,13 @@ import type { ApiDeps } from './deps.js';
 
 export function simulateRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.post('/api/v1/simulate', requireReader(deps.credentials), ...jsonBody(deps.config.bodyLimitBytes), (req, res) => {
+  router.post('/api/v1/simulate', requireReader(deps.credentials), ...jsonBody(deps.config.bodyLimitBytes), async (req, res) => {
     const parsed = parsePayload(req.body);
     if (!parsed.ok) {
       res.status(400).json({ error: 'invalid Alertmanager webhook payload', problems: parsed.problems });
       return;
     }
-    const decisions = deps.dispatcher.simulate(parsed.payload);
+    const decisions = await deps.dispatcher.simulate(parsed.payload);
     res.json({
       simulated: true,
       // Nothing is recorded, so no rollback id is handed out.

@@ -32,7 +32,9 @@ export function statusRouter(deps: ApiDeps): Router {
       },
       pendingIntents: deps.state.pendingIntents().length,
       store,
-      cluster: { configured: false, reason: 'no Kubernetes executors in this build: dry-run only' },
+      cluster: deps.kubeServer
+        ? { configured: true, server: deps.kubeServer }
+        : { configured: false, reason: 'no KUBECONFIG or in-cluster service account: opt-in, stale and validation checks are skipped' },
       triggers: deps.config.rollback.triggers.map((t) => ({
         name: t.name,
         matchers: t.matchers.map(formatMatcher),

@@ -21,6 +21,12 @@ export async function serveCommand(opts: { config?: string; port?: number }): Pr
     exitWith(err);
   }
   for (const line of service.describe()) log.info(line);
+  try {
+    log.info(await service.checkCluster());
+  } catch (err) {
+    await service.close();
+    exitWith(err);
+  }
   const address = await service.listen(opts.port ?? config.port).catch((err: Error) => exitWith(err));
   log.info({ port: address.port }, `rollback-receiver ${VERSION} listening on :${address.port}`);
 

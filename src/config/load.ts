@@ -41,6 +41,7 @@ export interface Config {
     brake: { max: number; windowMs: number };
   };
   environments: Record<string, string>;
+  execution: Omit<ConfigFile['execution'], 'verifyTimeout' | 'probes'> & { verifyTimeoutMs: number; probes: { urls: string[]; intervalMs: number } };
   monitoring: ConfigFile['monitoring'];
 }
 
@@ -105,6 +106,8 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
   for (const ns of cfg.rollback.namespaces.allow) {
     if (cfg.rollback.namespaces.deny.includes(ns)) problems.push(`rollback.namespaces: "${ns}" is both allowed and denied`);
   }
+  const [blue, green] = cfg.execution.blueGreen.colors;
+  if (blue === green) problems.push(`execution.blueGreen.colors: the two colours must differ, got "${blue}" twice`);
   if (problems.length > 0) throw new ConfigError(source, problems);
 
   const { triggers: _t, cooldownPeriod, retryWindow, executionTimeout, brake, ...rollbackRest } = cfg.rollback;
@@ -128,6 +131,13 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
       brake: { max: brake.max, windowMs: brake.window },
     },
     environments: cfg.environments,
+    execution: {
+      concurrency: cfg.execution.concurrency,
+      verifyTimeoutMs: cfg.execution.verifyTimeout,
+      probes: { urls: cfg.execution.probes.urls, intervalMs: cfg.execution.probes.interval },
+      blueGreen: cfg.execution.blueGreen,
+      scaleSwap: cfg.execution.scaleSwap,
+    },
     monitoring: cfg.monitoring,
   };
 }

@@ -146,6 +146,34 @@ const monitoring = z
   .strict()
   .prefault({});
 
+const execution = z
+  .object({
+    /** Rollbacks executing at once across all targets. */
+    concurrency: z.number().int().min(1).max(64).default(4),
+    /** How long verification (rollout complete + probes) may take before escalating. */
+    verifyTimeout: duration.prefault(300),
+    /** Optional HTTP health probes after the rollout; `{namespace}` and `{name}` are filled in. */
+    probes: z
+      .object({
+        urls: z.array(z.string().min(1)).default([]),
+        interval: duration.prefault(60),
+      })
+      .strict()
+      .prefault({}),
+    blueGreen: z
+      .object({
+        label: z.string().regex(/^[a-zA-Z0-9_./-]+$/).default('color'),
+        colors: z.tuple([z.string().min(1), z.string().min(1)]).default(['blue', 'green']),
+      })
+      .strict()
+      .prefault({}),
+    scaleSwap: z
+      .object({ currentSuffix: z.string().min(1).default('-current'), previousSuffix: z.string().min(1).default('-previous') })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 export const configFileSchema = z
   .object({
     server: z
@@ -164,6 +192,7 @@ export const configFileSchema = z
     rollback: rollback.prefault({}),
     /** Environment names (the seed's `--environment production`) mapped to namespaces. */
     environments: z.record(z.string().min(1), namespaceName).default({}),
+    execution: execution.prefault({}),
     monitoring,
   })
   .strict();

@@ -9,12 +9,16 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { decide, type Decision } from '../decide.js';
+import type { Executor } from '../execution/executor.js';
 import type { ClusterView } from '../guards/guard.js';
+import { intentFor, matchTrigger } from '../matching/intent.js';
+import { checkTarget } from '../matching/target.js';
+import { dedupKey, type Alert, type StrategyName, type Target } from '../model.js';
 import { newId } from '../ids.js';
 import type { ParsedPayload } from '../intake/payload.js';
 import type { Metrics } from '../metrics.js';
 import type { Notifications } from '../notify/notifier.js';
-import type { Effect, PendingIntent, RollbackRecord } from '../store/records.js';
+import type { Effect, PendingIntent } from '../store/records.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import type { StateIndex } from '../store/state-index.js';
 import { PendingTimer } from './pending-timer.js';
@@ -27,14 +31,13 @@ export interface DispatcherDeps {
   metrics: Metrics;
   log: Logger;
   notifications: Notifications;
-  cluster: ClusterView | null;
-  /** Called after commit for every rollback a decision starts in live mode. */
-  onRollback?: (rollback: RollbackRecord) => void;
+  /** null: no cluster configured; the cluster-side guards are skipped and say so. */
+  executor: Executor | null;
 }
 
 type Work =
-  | { kind: 'payload'; payload: ParsedPayload }
-  | { kind: 'redecide'; due: PendingIntent[] }
+  | { kind: 'payload'; payload: ParsedPayload; cluster: ClusterView | null }
+  | { kind: 'redecide'; due: PendingIntent[]; cluster: ClusterView | null }
   | { kind: 'effects'; effects: Effect[] };
 
 interface Queued {
@@ -51,6 +54,11 @@ export class Dispatcher {
   private readonly pendingTimer: PendingTimer;
   private readonly idle = new Set<() => void>();
 
+  /** The executor needs the dispatcher to record results, so it is attached after both exist. */
+  attachExecutor(executor: Executor): void {
+    this.deps.executor = executor;
+  }
+
   constructor(private readonly deps: DispatcherDeps) {
     this.pendingTimer = new PendingTimer(deps.clock, () => this.redecideDue());
   }
@@ -65,8 +73,28 @@ export class Dispatcher {
   }
 
   /** Decides and durably records every alert of a payload, in payload order. */
-  submit(payload: ParsedPayload): Promise<Decision[]> {
-    return this.enqueue({ kind: 'payload', payload });
+  async submit(payload: ParsedPayload): Promise<Decision[]> {
+    const cluster = await this.clusterView(payload.alerts);
+    return this.enqueue({ kind: 'payload', payload, cluster });
+  }
+
+  /**
+   * Reads, once per target, what the cluster-side guards need — only for alerts that
+   * could get that far, so Alertmanager's re-sends never touch the API server.
+   */
+  private async clusterView(alerts: Alert[], pending = false): Promise<ClusterView | null> {
+    const executor = this.deps.executor;
+    if (!executor) return null;
+    const { config, state } = this.deps;
+    const candidates: { target: Target; strategy: StrategyName }[] = [];
+    for (const alert of alerts) {
+      if (alert.status !== 'firing' || (!pending && state.decided(dedupKey(alert)))) continue;
+      const trigger = matchTrigger(alert, config.rollback.triggers);
+      if (!trigger) continue;
+      const check = checkTarget(intentFor(alert, trigger), config.rollback, config.execution);
+      if (check.ok) candidates.push({ target: check.target, strategy: check.strategy });
+    }
+    return executor.view(candidates);
   }
 
   /** Operator changes (freeze, cooldown reset) go through the same commit path. */
@@ -75,8 +103,9 @@ export class Dispatcher {
   }
 
   /** Decides without recording or changing anything (`/api/v1/simulate`). */
-  simulate(payload: ParsedPayload): Decision[] {
-    return this.decideAll({ kind: 'payload', payload }, this.deps.state.layer());
+  async simulate(payload: ParsedPayload): Promise<Decision[]> {
+    const cluster = await this.clusterView(payload.alerts);
+    return this.decideAll({ kind: 'payload', payload, cluster }, this.deps.state.layer());
   }
 
   /** Resolves once nothing is queued (graceful shutdown). */
@@ -91,7 +120,8 @@ export class Dispatcher {
     const due = this.deps.state.pendingIntents().filter((p) => p.dueAt <= now);
     if (due.length > 0) {
       try {
-        await this.enqueue({ kind: 'redecide', due });
+        const cluster = await this.clusterView(due.map((p) => p.alert), true);
+        await this.enqueue({ kind: 'redecide', due, cluster });
       } catch (err) {
         this.deps.log.error({ err: (err as Error).message }, 'could not decide pending intents; retrying in 5s');
         this.pendingTimer.schedule(now + 5000);
@@ -112,7 +142,8 @@ export class Dispatcher {
   }
 
   private decideAll(work: Work, layer: StateIndex): Decision[] {
-    const { config, clock, cluster } = this.deps;
+    const { config, clock } = this.deps;
+    const cluster = work.kind === 'effects' ? null : work.cluster;
     const now = clock.now();
     const id = () => newId(now);
     const run = (alert: ParsedPayload['alerts'][number], group: ParsedPayload['group'], redecide?: PendingIntent): Decision => {
@@ -196,7 +227,10 @@ export class Dispatcher {
       if (d.rollback) {
         log.info({ rollbackId: d.rollback.id, target: `${d.rollback.namespace}/${d.rollback.name}`, dryRun: d.rollback.dryRun }, r.reason);
         notifications.emit({ type: 'rollback_started', rollback: d.rollback, decision: r });
-        if (d.rollback.status === 'running') this.deps.onRollback?.(d.rollback);
+        if (this.deps.executor) {
+          if (d.rollback.status === 'running') void this.deps.executor.execute(d.rollback);
+          else void this.deps.executor.recordPlan(d.rollback);
+        }
       }
     }
   }

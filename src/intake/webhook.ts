@@ -5,6 +5,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { StoreUnavailableError, type Dispatcher } from '../dispatch/dispatcher.js';
+import { ClusterUnavailableError } from '../execution/executor.js';
 import { requireWebhookToken, type Credentials } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
 import { jsonBody } from './json-body.js';
@@ -45,7 +46,7 @@ export function webhookRouter(deps: WebhookDeps): Router {
         const decisions = await deps.dispatcher.submit(parsed.payload);
         res.status(200).json({ decisions: decisions.map(toResponse) });
       } catch (err) {
-        if (!(err instanceof StoreUnavailableError)) throw err;
+        if (!(err instanceof StoreUnavailableError || err instanceof ClusterUnavailableError)) throw err;
         res.status(503).setHeader('Retry-After', '5').json({ error: err.message });
       }
     },

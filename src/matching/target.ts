@@ -10,13 +10,17 @@ import { nameProblem, namespaceProblem } from './names.js';
 
 export type TargetCheck = { ok: true; target: Target; strategy: StrategyName } | { ok: false; problem: string };
 
-/** Names each strategy derives from the target's name (SPEC §2). */
-export const DERIVED_SUFFIXES: Record<StrategyName, string[]> = {
-  'deployment-undo': [''],
-  'blue-green': ['', '-blue', '-green'],
-  'scale-swap': ['-current', '-previous'],
-  helm: [''],
-};
+/** Names each strategy derives from the target's name (SPEC §2, names configurable). */
+export function derivedSuffixes(strategy: StrategyName, execution: Config['execution']): string[] {
+  switch (strategy) {
+    case 'blue-green':
+      return ['', ...execution.blueGreen.colors.map((c) => `-${c}`)];
+    case 'scale-swap':
+      return [execution.scaleSwap.currentSuffix, execution.scaleSwap.previousSuffix];
+    default:
+      return [''];
+  }
+}
 
 export function namespaceAllowed(namespace: string, rules: Config['rollback']['namespaces']): string | undefined {
   if (rules.deny.includes(namespace)) return `namespace ${namespace} is denied by rollback.namespaces.deny`;
@@ -24,7 +28,7 @@ export function namespaceAllowed(namespace: string, rules: Config['rollback']['n
   return undefined;
 }
 
-export function checkTarget(intent: Intent, policy: Config['rollback']): TargetCheck {
+export function checkTarget(intent: Intent, policy: Config['rollback'], execution: Config['execution']): TargetCheck {
   const { namespace, name } = intent;
   if (!namespace) return { ok: false, problem: 'the alert has no namespace label' };
   const nsProblem = namespaceProblem(namespace) ?? namespaceAllowed(namespace, policy.namespaces);
@@ -37,7 +41,7 @@ export function checkTarget(intent: Intent, policy: Config['rollback']): TargetC
     };
   }
   const strategy = intent.strategy as StrategyName;
-  for (const suffix of DERIVED_SUFFIXES[strategy]) {
+  for (const suffix of derivedSuffixes(strategy, execution)) {
     const problem = nameProblem(name + suffix);
     if (problem) return { ok: false, problem: `label ${intent.nameLabel}: ${problem}` };
   }
