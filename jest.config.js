@@ -9,4 +9,7 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
   },
   testTimeout: 30000,
+  // One real kube-apiserver + controllers per run (envtest style), shared by namespace.
+  globalSetup: '<rootDir>/test/envtest/global-setup.ts',
+  globalTeardown: '<rootDir>/test/envtest/global-teardown.ts',
 };

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -57,6 +57,8 @@ export class Service {
   readonly kube: KubeClient | null;
   readonly executor: Executor | null = null;
   private server: Server | undefined;
+  /** Responses not yet finished, so shutdown can tell their keep-alive clients to hang up. */
+  private readonly openResponses = new Set<ServerResponse>();
   private draining = false;
   private closed: Promise<void> | undefined;
   private readonly pruneTimer: NodeJS.Timeout;
@@ -119,6 +121,7 @@ export class Service {
       draining: () => this.draining,
       version: VERSION,
       kubeServer: this.kube?.server ?? null,
+      executor: this.executor,
       startedAt: now,
     });
     // A rollback still `running` in the store was cut off by a restart: record it as failed, not running forever.
@@ -175,6 +178,10 @@ export class Service {
       ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, this.app)
       : createHttpServer(this.app);
     const server = this.server;
+    server.on('request', (_req, res: ServerResponse) => {
+      this.openResponses.add(res);
+      res.on('close', () => this.openResponses.delete(res));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -196,6 +203,8 @@ export class Service {
     clearInterval(this.pruneTimer);
     const server = this.server;
     if (server) {
+      // Keep-alive clients (Alertmanager) would otherwise hold the server open until their idle timeout.
+      for (const res of this.openResponses) if (!res.headersSent) res.setHeader('Connection', 'close');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();

@@ -15,7 +15,7 @@ const query = z
   .strict()
   .refine((q) => (q.namespace === undefined) === (q.name === undefined), { message: 'namespace and name go together' });
 
-function view(r: RollbackRecord) {
+export function rollbackView(r: RollbackRecord) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: r.id,
@@ -41,7 +41,7 @@ export function rollbacksRouter(deps: ApiDeps): Router {
     const q = parseOr400(query, queryOf(req), res, 'query');
     if (!q) return;
     const target = q.namespace && q.name ? { namespace: q.namespace, name: q.name } : undefined;
-    res.json({ rollbacks: deps.store.rollbacks(q.limit, target).map(view) });
+    res.json({ rollbacks: deps.store.rollbacks(q.limit, target).map(rollbackView) });
   });
   router.get('/api/v1/rollbacks/:id', requireReader(deps.credentials), (req, res) => {
     const id = String(req.params.id);
@@ -50,7 +50,7 @@ export function rollbacksRouter(deps: ApiDeps): Router {
       res.status(404).json({ error: `no rollback ${id}` });
       return;
     }
-    res.json(view(r));
+    res.json(rollbackView(r));
   });
   return router;
 }

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { configFileSchema, type ConfigFile } from './schema.js';
 import { formatIssues } from './issues.js';
+import type { StrategyName } from '../model.js';
 import { buildTriggers, type Trigger } from './triggers.js';
 
 export class ConfigError extends Error {
@@ -40,7 +41,7 @@ export interface Config {
     executionTimeoutMs: number;
     brake: { max: number; windowMs: number };
   };
-  environments: Record<string, string>;
+  environments: Record<string, { namespace: string; name?: string; strategy?: StrategyName }>;
   execution: Omit<ConfigFile['execution'], 'verifyTimeout' | 'probes'> & { verifyTimeoutMs: number; probes: { urls: string[]; intervalMs: number } };
   monitoring: ConfigFile['monitoring'];
 }
@@ -130,7 +131,9 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
       executionTimeoutMs: executionTimeout,
       brake: { max: brake.max, windowMs: brake.window },
     },
-    environments: cfg.environments,
+    environments: Object.fromEntries(
+      Object.entries(cfg.environments).map(([env, v]) => [env, typeof v === 'string' ? { namespace: v } : v]),
+    ),
     execution: {
       concurrency: cfg.execution.concurrency,
       verifyTimeoutMs: cfg.execution.verifyTimeout,

@@ -190,8 +190,13 @@ export const configFileSchema = z
       .strict()
       .prefault({}),
     rollback: rollback.prefault({}),
-    /** Environment names (the seed's `--environment production`) mapped to namespaces. */
-    environments: z.record(z.string().min(1), namespaceName).default({}),
+    /** Environment names (the seed's `--environment production`) mapped to a namespace, or to a namespace and workload. */
+    environments: z
+      .record(
+        z.string().min(1),
+        z.union([namespaceName, z.object({ namespace: namespaceName, name: z.string().min(1).optional(), strategy: strategy.optional() }).strict()]),
+      )
+      .default({}),
     execution: execution.prefault({}),
     monitoring,
   })

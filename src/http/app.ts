@@ -7,6 +7,7 @@ import { decisionsRouter } from '../api/decisions.js';
 import type { ApiDeps } from '../api/deps.js';
 import { freezeRouter } from '../api/freeze.js';
 import { healthRouter } from '../api/health.js';
+import { manualRollbackRouter } from '../api/manual-rollback.js';
 import { metricsRouter } from '../api/metrics.js';
 import { rollbacksRouter } from '../api/rollbacks.js';
 import { simulateRouter } from '../api/simulate.js';
@@ -45,6 +46,7 @@ export function createApp(deps: ApiDeps & { log: Logger }): express.Express {
   app.use(simulateRouter(deps));
   app.use(decisionsRouter(deps));
   app.use(rollbacksRouter(deps));
+  app.use(manualRollbackRouter(deps));
   app.use(cooldownsRouter(deps));
   app.use(freezeRouter(deps));
   app.use(statusRouter(deps));
