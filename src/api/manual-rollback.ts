@@ -69,7 +69,7 @@ export function manualRollbackRouter(deps: ApiDeps): Router {
     const target = { namespace, name };
     const now = deps.clock.now();
     const id = newId(now);
-    const opts = { kind, rollbackId: id, now, toRevision: b.toRevision, rollbackTag: b.rollbackTag };
+    const opts = { kind, toRevision: b.toRevision, rollbackTag: b.rollbackTag };
     const { inspection, plan } = await executor.plan(target, strategy, opts);
     const validation = inspection.facts.validationProblem ?? null;
     const planView = plan.map((s) => (s.action === 'request' ? { action: s.action, description: s.description, ...s.request } : { action: s.action, description: s.description }));

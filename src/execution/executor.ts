@@ -101,7 +101,7 @@ export class Executor {
   async view(candidates: { target: Target; strategy: StrategyName }[]): Promise<ClusterView> {
     const facts = new Map<string, WorkloadFacts>();
     const deadline = this.deps.clock.now() + FACTS_TIMEOUT_MS;
-    const opts: StrategyOptions = { kind: 'automatic', rollbackId: '', now: this.deps.clock.now() };
+    const opts: StrategyOptions = { kind: 'automatic' };
     await Promise.all(
       candidates.map(async ({ target, strategy }) => {
         const key = `${strategy}:${targetKey(target)}`;
@@ -138,8 +138,6 @@ export class Executor {
     try {
       const { inspection, plan } = await this.plan(rollback, rollback.strategy, {
         kind: rollback.kind,
-        rollbackId: rollback.id,
-        now: rollback.startedAt,
         ...opts,
       });
       steps.push(this.step('inspected', JSON.stringify(inspection.snapshot)));
@@ -160,7 +158,7 @@ export class Executor {
     const { clock, metrics, config, log } = this.deps;
     const deadline = clock.now() + config.rollback.executionTimeoutMs;
     const steps: RollbackStep[] = [];
-    const sopts: StrategyOptions = { kind: rollback.kind, rollbackId: rollback.id, now: clock.now(), ...opts };
+    const sopts: StrategyOptions = { kind: rollback.kind, ...opts };
     const strategy = this.strategy(rollback.strategy);
     let object: Inspection['object'] | undefined;
     let status: RollbackStatus = 'success';

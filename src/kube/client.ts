@@ -5,7 +5,7 @@
  * errors keep the API's status and message for reasons and reports.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import fetch from 'node-fetch';
+import fetch, { Headers } from 'node-fetch';
 import pRetry, { AbortError } from 'p-retry';
 
 export type PatchType = 'json' | 'merge' | 'strategic';
@@ -70,8 +70,10 @@ export class KubeClient {
   /** One request, no retries. */
   async send<T = unknown>(req: ApiRequest, timeoutMs = 15_000): Promise<T> {
     const init = await this.config.applyToFetchOptions({});
-    const headers: Record<string, string> = { ...(init.headers as Record<string, string>), Accept: 'application/json' };
-    if (req.body !== undefined) headers['Content-Type'] = req.patchType ? CONTENT_TYPES[req.patchType] : 'application/json';
+    // The auth headers come as a node-fetch Headers object, not a plain record.
+    const headers = new Headers(init.headers as never);
+    headers.set('Accept', 'application/json');
+    if (req.body !== undefined) headers.set('Content-Type', req.patchType ? CONTENT_TYPES[req.patchType] : 'application/json');
     let res;
     try {
       res = await fetch(this.server + req.path, {

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ManualClock } from '../../src/clock.js';
+import { ManualClock, type Clock } from '../../src/clock.js';
+import type { KubeClient } from '../../src/kube/client.js';
 import { buildConfig, parseConfigText, type Config } from '../../src/config/load.js';
 import type { Credentials } from '../../src/http/auth.js';
 import { createLogger } from '../../src/log.js';
@@ -23,18 +24,21 @@ export class LogCapture extends Writable {
   }
 }
 
-export interface TestServiceOptions {
+export interface TestServiceOptions<C extends Clock = ManualClock> {
   yaml?: string;
   env?: Record<string, string>;
   credentials?: Credentials;
-  clock?: ManualClock;
+  /** Default: a ManualClock at T0. Tests against a real cluster use the system clock. */
+  clock?: C;
   stateDir?: string;
+  /** Default: no cluster. */
+  kube?: KubeClient | null;
 }
 
-export interface TestService {
+export interface TestService<C extends Clock = ManualClock> {
   service: Service;
   config: Config;
-  clock: ManualClock;
+  clock: C;
   logs: LogCapture;
   stateDir: string;
   /** Closes the service; the state dir is kept so a test can reopen it. */
@@ -47,10 +51,10 @@ export function testConfig(yaml = '', env: Record<string, string> = {}, stateDir
   return buildConfig(parseConfigText(yaml, 'test'), null, { ROLLBACK_STATE_DIR: stateDir, LOG_LEVEL: 'debug', ...env });
 }
 
-export function startTestService(opts: TestServiceOptions = {}): TestService {
+export function startTestService<C extends Clock = ManualClock>(opts: TestServiceOptions<C> = {}): TestService<C> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'rr-test-'));
   const config = testConfig(opts.yaml, opts.env, stateDir);
-  const clock = opts.clock ?? new ManualClock(T0);
+  const clock = opts.clock ?? (new ManualClock(T0) as unknown as C);
   const logs = new LogCapture();
   const service = new Service({
     config,
@@ -58,6 +62,7 @@ export function startTestService(opts: TestServiceOptions = {}): TestService {
     log: createLogger('debug', logs),
     credentials: opts.credentials ?? {},
     defaultMetrics: false,
+    kube: opts.kube ?? null,
   });
   const close = () => service.close();
   return {

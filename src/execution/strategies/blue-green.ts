@@ -9,7 +9,7 @@ import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { lastChanged } from '../../kube/managed-fields.js';
 import { labelSelector, paths } from '../../kube/paths.js';
 import type { Target } from '../../model.js';
-import { optedIn, ROLLBACK_ID_ANNOTATION, ROLLED_BACK_AT_ANNOTATION, type Inspection, type PlanStep, type Strategy } from './strategy.js';
+import { optedIn, type Inspection, type PlanStep, type Strategy } from './strategy.js';
 
 export interface BlueGreenSettings {
   label: string;
@@ -87,10 +87,7 @@ export function blueGreen(settings: BlueGreenSettings): Strategy<BlueGreenInspec
           method: 'PATCH',
           path: paths.service(ns, target.name),
           patchType: 'merge',
-          body: {
-            metadata: { annotations: { [ROLLED_BACK_AT_ANNOTATION]: new Date(opts.now).toISOString(), [ROLLBACK_ID_ANNOTATION]: opts.rollbackId } },
-            spec: { selector: { [label]: standby.color } },
-          },
+          body: { spec: { selector: { [label]: standby.color } } },
         },
       };
       const scaleDownFailed: PlanStep = {

@@ -12,8 +12,6 @@ import { labelSelector, paths } from '../../kube/paths.js';
 import type { Target } from '../../model.js';
 import {
   optedIn,
-  ROLLBACK_ID_ANNOTATION,
-  ROLLED_BACK_AT_ANNOTATION,
   type Inspection,
   type KubeReader,
   type PlanStep,
@@ -127,7 +125,7 @@ export const deploymentUndo: Strategy<DeploymentUndoInspection> = {
     };
   },
 
-  plan(inspection: DeploymentUndoInspection, opts: StrategyOptions): PlanStep[] {
+  plan(inspection: DeploymentUndoInspection): PlanStep[] {
     const { deployment, restore, target } = inspection;
     if (!restore || inspection.noop) return [];
     const annotations: Record<string, string> = {};
@@ -137,8 +135,6 @@ export const deploymentUndo: Strategy<DeploymentUndoInspection> = {
     for (const [k, v] of Object.entries(restore.metadata?.annotations ?? {})) {
       if (!SKIPPED_ANNOTATIONS.has(k) && !k.startsWith(OWN_PREFIX)) annotations[k] = v;
     }
-    annotations[ROLLED_BACK_AT_ANNOTATION] = new Date(opts.now).toISOString();
-    annotations[ROLLBACK_ID_ANNOTATION] = opts.rollbackId;
     return [
       {
         action: 'request',

@@ -2,7 +2,8 @@
  * One interface for every rollback strategy (SPEC §2): inspect the cluster (validation
  * facts and a snapshot for the report), then plan — the exact ordered API requests a
  * live run sends, with the waits between them. Dry-run returns the plan; live mode
- * applies the very same steps, so the two cannot drift apart.
+ * applies the very same steps, so the two cannot drift apart. Plans depend only on
+ * what was read: no clocks or ids in request bodies, so a dry-run is exact.
  */
 import type { WorkloadFacts } from '../../guards/guard.js';
 import type { ApiRequest } from '../../kube/client.js';
@@ -19,9 +20,6 @@ export interface StrategyOptions {
   toRevision?: number;
   /** deployment-undo: restore the newest revision whose pod template runs this image tag. */
   rollbackTag?: string;
-  /** Written into the workload's annotations for traceability. */
-  rollbackId: string;
-  now: number;
 }
 
 export interface Inspection {
@@ -47,8 +45,6 @@ export interface Strategy<I extends Inspection = Inspection> {
 }
 
 export const OPT_IN_ANNOTATION = 'rollback-receiver.io/enabled';
-export const ROLLED_BACK_AT_ANNOTATION = 'rollback-receiver.io/rolled-back-at';
-export const ROLLBACK_ID_ANNOTATION = 'rollback-receiver.io/rollback-id';
 
 export function optedIn(annotations: Record<string, string> | undefined): boolean {
   return annotations?.[OPT_IN_ANNOTATION] === 'true';
