@@ -82,7 +82,7 @@ export class Executor {
     const refused = (problem: string): Inspection => ({
       target,
       object,
-      facts: { optInObject: `${strategyName} target ${target.namespace}/${target.name}`, optedIn: false, validationProblem: problem },
+      facts: { optInObject: `${strategyName} target ${target.namespace}/${target.name}`, optedIn: false, unreadable: problem, validationProblem: problem },
       snapshot: {},
     });
     if (!strategy) return refused(`strategy ${strategyName} is not available in this build`);

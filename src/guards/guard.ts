@@ -12,6 +12,8 @@ export interface WorkloadFacts {
   optedIn: boolean;
   /** When the workload's current revision was made (ms); undefined when unknown. */
   revisionAt?: number;
+  /** Why the workload could not be read (not found, forbidden); the opt-in cannot be checked then. */
+  unreadable?: string;
   /** Why pre-rollback validation fails; undefined when it passes. */
   validationProblem?: string;
 }

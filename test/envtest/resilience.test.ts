@@ -1,0 +1,170 @@
+/**
+ * Least privilege and outages: the executor runs with exactly the rules in
+ * src/kube/rbac-rules.yaml (RBAC on), a missing permission is a clear error, and an
+ * API server that goes away mid-rollback is retried, then the attempt fails and
+ * escalates while the receiver stays up. The outage uses a private cluster so the
+ * shared one keeps serving other test files.
+ */
+import { RbacAuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import request from 'supertest';
+import { parse } from 'yaml';
+import { systemClock } from '../../src/clock.js';
+import { KubeClient } from '../../src/kube/client.js';
+import { alert, payload } from '../support/alerts.js';
+import { startTestService, type TestService } from '../support/service.js';
+import { startCluster, type Cluster } from './cluster.js';
+import { connectCluster, type ClusterConnection } from './connect.js';
+import { waitFor } from './wait.js';
+import { Workloads } from './workloads.js';
+
+const RULES = parse(readFileSync(new URL('../../src/kube/rbac-rules.yaml', import.meta.url), 'utf8')) as V1PolicyRule[];
+const OPERATOR = 'operator';
+
+function start(kube: KubeClient, yaml = ''): TestService<typeof systemClock> {
+  return startTestService({
+    yaml: `auth:\n  allowUnauthenticatedWebhook: true\n${yaml}`,
+    env: { ROLLBACK_DRY_RUN: 'false' },
+    clock: systemClock,
+    kube,
+    credentials: { operatorToken: OPERATOR },
+  });
+}
+
+async function decideOne(s: TestService<typeof systemClock>, ns: string, name: string) {
+  const body = payload([alert({ labels: { namespace: ns, deployment: name }, startsAt: new Date().toISOString() })]);
+  const res = await request(s.service.app).post('/webhook').send(body).expect(200);
+  return res.body.decisions[0] as { decision: string; reason: string; rollbackId?: string };
+}
+
+async function finished(s: TestService<typeof systemClock>, id: string, timeoutMs = 60_000) {
+  return waitFor(
+    async () => {
+      const r = (await request(s.service.app).get(`/api/v1/rollbacks/${id}`).set('Authorization', `Bearer ${OPERATOR}`)).body as {
+        status: string;
+        steps: { name: string; detail: string }[];
+      };
+      return r.status !== 'running' ? r : undefined;
+    },
+    timeoutMs,
+    { description: `rollback ${id} finished`, intervalMs: 250 },
+  );
+}
+
+async function brokenRollout(k: Workloads, ns: string, name: string) {
+  await k.deployment(ns, name, 'app:v1');
+  await k.available(ns, name);
+  await k.setImage(ns, name, 'app:broken');
+  await k.revision(ns, name, 2);
+  await new Promise((r) => setTimeout(r, 1100));
+}
+
+async function grant(cluster: ClusterConnection, ns: string, user: string, rules: V1PolicyRule[]) {
+  const rbac = cluster.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'rollback-receiver' }, rules } });
+  await rbac.createNamespacedRoleBinding({
+    namespace: ns,
+    body: {
+      metadata: { name: 'rollback-receiver' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'rollback-receiver' },
+      subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
+    },
+  });
+}
+
+describe('RBAC: exactly the rules file', () => {
+  const cluster = connectCluster();
+  const k = new Workloads(cluster);
+
+  it('rolls back with exactly these rules, and names the missing permission when one is taken away', async () => {
+    const ns = await cluster.ns('rbac');
+    await grant(cluster, ns, cluster.restrictedUser, RULES);
+    await brokenRollout(k, ns, 'api');
+    const s = start(new KubeClient(cluster.kubeConfig(cluster.restrictedToken)));
+    try {
+      const d = await decideOne(s, ns, 'api');
+      expect(d.decision).toBe('executed');
+      expect((await finished(s, d.rollbackId!)).status).toBe('success');
+      expect(k.image(await k.available(ns, 'api'))).toBe('app:v1');
+
+      // The same service in a namespace where the Role lacks `patch` on deployments.
+      const ns2 = await cluster.ns('rbac-nopatch');
+      const noPatch = RULES.map((r) => (r.resources?.includes('deployments') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r));
+      await grant(cluster, ns2, cluster.restrictedUser, noPatch);
+      await brokenRollout(k, ns2, 'api');
+      const d2 = await decideOne(s, ns2, 'api');
+      expect(d2.decision).toBe('executed');
+      const failed = await finished(s, d2.rollbackId!);
+      expect(failed.status).toBe('failed');
+      expect(failed.steps.find((x) => x.name === 'failed')?.detail).toMatch(/403 Forbidden: deployments.apps "api" is forbidden: User "rollback-receiver-test" cannot patch resource "deployments"/);
+      expect(k.image(await k.read(ns2, 'api'))).toBe('app:broken');
+      await request(s.service.app).get('/health/live').expect(200);
+    } finally {
+      await s.destroy();
+    }
+  }, 120_000);
+
+  it('in a namespace without any grant, the guards refuse with the RBAC problem instead of crashing', async () => {
+    const ns = await cluster.ns('rbac-none');
+    await k.deployment(ns, 'api', 'app:v1');
+    const s = start(new KubeClient(cluster.kubeConfig(cluster.restrictedToken)));
+    try {
+      const d = await decideOne(s, ns, 'api');
+      expect(d.decision).toBe('not_allowed');
+      expect(d.reason).toMatch(/forbidden \(check the RBAC rules\)/);
+    } finally {
+      await s.destroy();
+    }
+  }, 60_000);
+});
+
+describe('an API server that goes away mid-rollback', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('is retried with backoff, then the attempt fails and escalates; the receiver stays up', async () => {
+    const conn = { kubeConfig: (t?: string) => cluster.kubeConfig(t) } as unknown as ClusterConnection;
+    const k = new Workloads(conn);
+    const core = k.core;
+    const ns = 'outage';
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    await waitFor(async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: ns })).metadata?.name, 30_000);
+    // Blue-green waits for the standby colour, which never gets ready: the executor is mid-run when the server goes.
+    await k.deployment(ns, 'shop-blue', 'app:broken', { labels: { app: 'shop', color: 'blue' }, replicas: 0, annotations: {} });
+    await k.deployment(ns, 'shop-green', 'app:v2', { labels: { app: 'shop', color: 'green' }, replicas: 1, annotations: {} });
+    await k.available(ns, 'shop-green', 1);
+    await k.service(ns, 'shop', { app: 'shop', color: 'green' });
+    await new Promise((r) => setTimeout(r, 1100));
+    const s = start(new KubeClient(cluster.kubeConfig()), 'rollback:\n  executionTimeout: 8s\nexecution:\n  verifyTimeout: 30s\n');
+    try {
+      const body = payload([alert({ labels: { namespace: ns, service: 'shop', deployment: '', rollback_strategy: 'blue-green' }, startsAt: new Date().toISOString() })]);
+      const d = (await request(s.service.app).post('/webhook').send(body).expect(200)).body.decisions[0];
+      expect(d.decision).toBe('executed');
+      await waitFor(async () => (await k.read(ns, 'shop-blue')).spec?.replicas === 1, 10_000);
+      await cluster.stopApiServer();
+      await request(s.service.app).get('/health/live').expect(200);
+      const rb = await finished(s, d.rollbackId, 30_000);
+      expect(rb.status).toBe('failed');
+      expect(rb.steps.filter((x) => x.name === 'retry').length).toBeGreaterThan(0);
+      expect(rb.steps.find((x) => x.name === 'failed')?.detail).toMatch(/Unreachable|ECONNREFUSED|verification deadline/);
+      const metrics = (await request(s.service.app).get('/metrics')).text;
+      expect(metrics).toMatch(/rollback_escalations_total\{reason="execution_failed"\} 1/);
+      expect(metrics).toMatch(/rollback_executions_total\{strategy="blue-green",kind="automatic",result="failed"\} 1/);
+      // A new alert while the API is down: 503, so Alertmanager retries it; nothing half-recorded.
+      const again = payload([alert({ labels: { namespace: ns, deployment: 'other' }, startsAt: new Date().toISOString() })]);
+      await request(s.service.app).post('/webhook').send(again).expect(503);
+      await cluster.startApiServer();
+      // The failed attempt counts toward maximumRetries (and its cooldown).
+      expect((await request(s.service.app).get('/api/v1/cooldowns').set('Authorization', `Bearer ${OPERATOR}`)).body.cooldowns).toEqual([
+        expect.objectContaining({ namespace: ns, name: 'shop', attemptsInRetryWindow: 1 }),
+      ]);
+    } finally {
+      await s.destroy();
+    }
+  }, 120_000);
+});
