@@ -11,3 +11,8 @@ export function urlArg(value: string): string {
   if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new InvalidArgumentError(`"${value}" is not an http(s) URL`);
   return value;
 }
+
+export function revisionArg(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a revision number (1, 2, …)`);
+  return Number(value);
+}

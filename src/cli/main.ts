@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** The `rollback-receiver` command. */
 import { Command } from 'commander';
-import { portArg, urlArg } from './args.js';
+import { portArg, revisionArg, urlArg } from './args.js';
+import { rollbackCommand } from './rollback.js';
 import { VERSION } from '../version.js';
 import { checkConfigCommand } from './check-config.js';
 import { serveCommand } from './serve.js';
@@ -34,6 +35,22 @@ program
   .option('-c, --config <path>', 'decide offline with this config against an empty state')
   .option('-u, --url <url>', 'ask a running receiver instead (its live state); token from $ROLLBACK_OPERATOR_TOKEN', urlArg)
   .action(simulateCommand);
+
+program
+  .command('rollback')
+  .description('roll a workload back through a running receiver (manual, --automatic or --emergency)')
+  .option('-u, --url <url>', 'receiver base URL; operator token from $ROLLBACK_OPERATOR_TOKEN', urlArg, 'http://127.0.0.1:9095')
+  .option('-e, --environment <name>', "an environment from the config's environments map")
+  .option('-n, --namespace <namespace>', 'the namespace (instead of --environment)')
+  .option('--name <name>', 'the workload (Deployment, Service for blue-green, base name for scale-swap)')
+  .option('-s, --strategy <strategy>', 'deployment-undo, blue-green or scale-swap (default: the environment\'s, else deployment-undo)')
+  .option('--to-revision <n>', 'deployment-undo: the revision to restore', revisionArg)
+  .option('--rollback-tag <tag>', 'deployment-undo: restore the newest revision running this image tag')
+  .requiredOption('-r, --reason <text>', 'why (kept in the record, the events and the report)')
+  .option('--automatic', 'record it as an automatic rollback (held by the freeze switch)')
+  .option('--emergency', 'no validation, no waiting: switch traffic / scale down at once, force-delete failed pods')
+  .option('--dry-run', 'print the exact API requests a live run would send; change nothing')
+  .action(rollbackCommand);
 
 program
   .command('status')
