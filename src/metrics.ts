@@ -91,13 +91,18 @@ export class Metrics {
       for (const decision of DECISIONS) this.alerts.inc({ trigger, decision }, 0);
     }
     for (const strategy of STRATEGIES) {
+      this.executionDuration.zero({ strategy });
       for (const kind of ROLLBACK_KINDS) {
         for (const result of EXECUTION_RESULTS) this.executions.inc({ strategy, kind, result }, 0);
       }
     }
     for (const status of ['200', '400', '401', '413', '415', '503']) this.webhooksReceived.inc({ status }, 0);
     for (const reason of ESCALATION_REASONS) this.escalations.inc({ reason }, 0);
+    for (const metric of MONITORED_METRICS) this.monitoringBreaches.inc({ metric }, 0);
   }
 }
+
+/** The seed's monitoring metrics (SPEC §4 monitoring.enhanced). */
+export const MONITORED_METRICS = ['error_rate', 'response_time', 'cpu_usage', 'memory_usage'] as const;
 
 export const ESCALATION_REASONS = ['retries_exhausted', 'verification_failed', 'execution_failed', 'monitoring_breach', 'monitoring_unknown'] as const;

@@ -5,6 +5,7 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
+import { planView } from '../execution/strategies/strategy.js';
 import { requireOperator } from '../http/auth.js';
 import { newId } from '../ids.js';
 import { jsonBody } from '../intake/json-body.js';
@@ -72,10 +73,10 @@ export function manualRollbackRouter(deps: ApiDeps): Router {
     const opts = { kind, toRevision: b.toRevision, rollbackTag: b.rollbackTag };
     const { inspection, plan } = await executor.plan(target, strategy, opts);
     const validation = inspection.facts.validationProblem ?? null;
-    const planView = plan.map((s) => (s.action === 'request' ? { action: s.action, description: s.description, ...s.request } : { action: s.action, description: s.description }));
+    const steps = planView(plan);
 
     if (b.dryRun) {
-      res.json({ dryRun: true, kind, namespace, name, strategy, validation, noop: inspection.noop ?? null, snapshot: inspection.snapshot, plan: planView });
+      res.json({ dryRun: true, kind, namespace, name, strategy, validation, noop: inspection.noop ?? null, snapshot: inspection.snapshot, plan: steps });
       return;
     }
     if (deps.config.dryRun) {
@@ -111,7 +112,7 @@ export function manualRollbackRouter(deps: ApiDeps): Router {
     };
     await deps.dispatcher.record([{ type: 'rollback', record: rollback }]);
     void executor.execute(rollback, { toRevision: b.toRevision, rollbackTag: b.rollbackTag });
-    res.status(202).json({ ...rollbackView(rollback), plan: planView });
+    res.status(202).json({ ...rollbackView(rollback), plan: steps });
   });
   return router;
 }

@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { requireReader } from '../http/auth.js';
 import { jsonBody } from '../intake/json-body.js';
 import { parsePayload } from '../intake/parse.js';
+import { planView } from '../execution/strategies/strategy.js';
 import { toResponse } from '../intake/response.js';
 import type { ApiDeps } from './deps.js';
 
@@ -15,11 +16,16 @@ export function simulateRouter(deps: ApiDeps): Router {
       return;
     }
     const decisions = await deps.dispatcher.simulate(parsed.payload);
-    res.json({
-      simulated: true,
-      // Nothing is recorded, so no rollback id is handed out.
-      decisions: decisions.map((d) => ({ ...toResponse(d), rollbackId: undefined, wouldRollBack: d.rollback !== undefined })),
-    });
+    const answers = await Promise.all(
+      decisions.map(async (d) => {
+        // Nothing is recorded, so no rollback id is handed out; the plan is what a live run would send now.
+        const answer = { ...toResponse(d), rollbackId: undefined, wouldRollBack: d.rollback !== undefined };
+        if (!d.rollback || !deps.executor) return { ...answer, plan: null };
+        const { plan } = await deps.executor.plan(d.rollback, d.rollback.strategy, { kind: 'automatic' });
+        return { ...answer, plan: planView(plan) };
+      }),
+    );
+    res.json({ simulated: true, decisions: answers });
   });
   return router;
 }

@@ -107,6 +107,10 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
   for (const ns of cfg.rollback.namespaces.allow) {
     if (cfg.rollback.namespaces.deny.includes(ns)) problems.push(`rollback.namespaces: "${ns}" is both allowed and denied`);
   }
+  const guardWindow = Math.max(cfg.rollback.cooldownPeriod, cfg.rollback.retryWindow, cfg.rollback.brake.window);
+  if (cfg.store.retention < guardWindow) {
+    problems.push(`store.retention: must be at least the longest guard window (${guardWindow / 1000}s), or restarts would forget guard state`);
+  }
   const [blue, green] = cfg.execution.blueGreen.colors;
   if (blue === green) problems.push(`execution.blueGreen.colors: the two colours must differ, got "${blue}" twice`);
   if (problems.length > 0) throw new ConfigError(source, problems);

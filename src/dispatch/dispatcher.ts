@@ -50,6 +50,7 @@ export class StoreUnavailableError extends Error {}
 
 export class Dispatcher {
   private queue: Queued[] = [];
+  private arriving = 0;
   private flushScheduled = false;
   private readonly pendingTimer: PendingTimer;
   private readonly idle = new Set<() => void>();
@@ -74,8 +75,15 @@ export class Dispatcher {
 
   /** Decides and durably records every alert of a payload, in payload order. */
   async submit(payload: ParsedPayload): Promise<Decision[]> {
-    const cluster = await this.clusterView(payload.alerts);
-    return this.enqueue({ kind: 'payload', payload, cluster });
+    // Counted from arrival, so a shutdown waits for payloads still reading the cluster.
+    this.arriving++;
+    try {
+      const cluster = await this.clusterView(payload.alerts);
+      return await this.enqueue({ kind: 'payload', payload, cluster });
+    } finally {
+      this.arriving--;
+      this.notifyIdle();
+    }
   }
 
   /**
@@ -110,7 +118,7 @@ export class Dispatcher {
 
   /** Resolves once nothing is queued (graceful shutdown). */
   drain(): Promise<void> {
-    if (this.queue.length === 0) return Promise.resolve();
+    if (this.queue.length === 0 && this.arriving === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.add(resolve));
   }
 
@@ -207,7 +215,7 @@ export class Dispatcher {
   }
 
   private notifyIdle(): void {
-    if (this.queue.length > 0) return;
+    if (this.queue.length > 0 || this.arriving > 0) return;
     for (const resolve of this.idle) resolve();
     this.idle.clear();
   }

@@ -42,6 +42,12 @@ export function webhookRouter(deps: WebhookDeps): Router {
         res.status(400).json({ error: 'invalid Alertmanager webhook payload', problems: parsed.problems });
         return;
       }
+      if (parsed.payload.group.truncatedAlerts > 0) {
+        deps.log.warn(
+          { receiver: parsed.payload.group.receiver, groupKey: parsed.payload.group.groupKey, truncatedAlerts: parsed.payload.group.truncatedAlerts },
+          'Alertmanager truncated this group: those alerts are not in the payload and get no decision (raise max_alerts)',
+        );
+      }
       try {
         const decisions = await deps.dispatcher.submit(parsed.payload);
         res.status(200).json({ decisions: decisions.map(toResponse) });

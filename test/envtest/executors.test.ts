@@ -165,6 +165,8 @@ describe('deployment-undo', () => {
   it('dry-run records the exact requests a live run sends', async () => {
     const ns = await cluster.ns('undo-plan');
     await brokenRollout(ns, 'api');
+    const sim = await request(svc.service.app).post('/api/v1/simulate').set('Authorization', `Bearer ${OPERATOR}`).send(firing(ns, { deployment: 'api' })).expect(200);
+    expect(sim.body.decisions[0]).toMatchObject({ decision: 'dry_run', plan: [{ action: 'request', method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/api` }] });
     const [dry] = await webhook(svc, firing(ns, { deployment: 'api' }));
     expect(dry!.decision).toBe('dry_run');
     const planned = await waitFor(async () => {

@@ -49,3 +49,10 @@ export const OPT_IN_ANNOTATION = 'rollback-receiver.io/enabled';
 export function optedIn(annotations: Record<string, string> | undefined): boolean {
   return annotations?.[OPT_IN_ANNOTATION] === 'true';
 }
+
+/** A plan as the API shows it: each request with its method, path and body; each wait with its Deployment. */
+export function planView(plan: PlanStep[]): Record<string, unknown>[] {
+  return plan.map((s) =>
+    s.action === 'request' ? { action: s.action, description: s.description, ...s.request } : { action: s.action, description: s.description, deployment: s.deployment },
+  );
+}
