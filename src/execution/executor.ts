@@ -41,6 +41,8 @@ export interface ExecuteOptions {
 }
 
 const MAX_CONFLICT_RETRIES = 3;
+/** Seed: an emergency scales the failed side down with `--timeout=30s`: its requests get 30 s, not the attempt's timeout. */
+const EMERGENCY_TIMEOUT_MS = 30_000;
 /** Reads for the guards must not hold up intake for long. */
 const FACTS_TIMEOUT_MS = 10_000;
 
@@ -156,7 +158,7 @@ export class Executor {
 
   private async run(rollback: RollbackRecord, opts: ExecuteOptions): Promise<void> {
     const { clock, metrics, config, log } = this.deps;
-    const deadline = clock.now() + config.rollback.executionTimeoutMs;
+    const deadline = clock.now() + (rollback.kind === 'emergency' ? Math.min(EMERGENCY_TIMEOUT_MS, config.rollback.executionTimeoutMs) : config.rollback.executionTimeoutMs);
     const steps: RollbackStep[] = [];
     const sopts: StrategyOptions = { kind: rollback.kind, ...opts };
     const strategy = this.strategy(rollback.strategy);
@@ -188,7 +190,9 @@ export class Executor {
           }
         }
       }
-      summary = await this.verify(strategy, inspection, Math.min(deadline, clock.now() + config.execution.verifyTimeoutMs), steps);
+      // An emergency's 30 s bound is for acting; verifying it afterwards may take the usual time.
+      const verifyUntil = clock.now() + config.execution.verifyTimeoutMs;
+      summary = await this.verify(strategy, inspection, rollback.kind === 'emergency' ? verifyUntil : Math.min(deadline, verifyUntil), steps);
     } catch (err) {
       const message = (err as Error).message;
       if (err instanceof VerificationError) {

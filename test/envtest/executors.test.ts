@@ -3,6 +3,8 @@
  * controllers: alerts in, rollbacks out, verified as the controllers report them.
  */
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { systemClock } from '../../src/clock.js';
 import { KubeClient } from '../../src/kube/client.js';
@@ -181,6 +183,62 @@ describe('deployment-undo', () => {
     const plan = planned.steps.filter((x) => x.name === 'planned-request').map((x) => x.request);
     expect(sent).toHaveLength(1);
     expect(sent).toEqual(plan);
+  }, 90_000);
+});
+
+describe('bounded concurrency', () => {
+  it('with execution.concurrency 1, a second target waits until the first rollback has finished', async () => {
+    const s = start(LIVE, YAML.replace('verifyTimeout: 20s', 'verifyTimeout: 20s\n  concurrency: 1'));
+    try {
+      const ns = await cluster.ns('concurrency');
+      await Promise.all([brokenRollout(ns, 'one'), brokenRollout(ns, 'two')]);
+      const [a, b] = await webhook(s, payload([
+        alert({ labels: { namespace: ns, deployment: 'one' }, startsAt: new Date().toISOString() }),
+        alert({ labels: { namespace: ns, deployment: 'two' }, startsAt: new Date().toISOString() }),
+      ]));
+      expect([a!.decision, b!.decision]).toEqual(['executed', 'executed']);
+      const [first, second] = await Promise.all([finished(s, a!.rollbackId!), finished(s, b!.rollbackId!)]);
+      expect([first.status, second.status]).toEqual(['success', 'success']);
+      const startOf = (r: RollbackView) => Date.parse((r.steps.find((x) => x.name === 'inspected') as unknown as { at: string }).at);
+      const endOf = (r: RollbackView) => Date.parse((r.steps.find((x) => x.name === 'verified') as unknown as { at: string }).at);
+      expect(startOf(second)).toBeGreaterThanOrEqual(endOf(first));
+    } finally {
+      await s.destroy();
+    }
+  }, 90_000);
+});
+
+describe('HTTP health probes', () => {
+  it('after the rollout, probes must answer 2xx: healthy verifies, unhealthy escalates', async () => {
+    let healthy = true;
+    const server = createServer((req, res) => {
+      res.statusCode = healthy ? 200 : 503;
+      res.end(req.url);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const yaml = YAML.replace('verifyTimeout: 20s', `verifyTimeout: 3s\n  probes:\n    urls: ['http://127.0.0.1:${port}/{namespace}/{name}/health']\n    interval: 1s`);
+    const s = start(LIVE, yaml);
+    try {
+      const ns = await cluster.ns('probes');
+      await brokenRollout(ns, 'api');
+      const [ok] = await webhook(s, firing(ns, { deployment: 'api' }));
+      const good = await finished(s, ok!.rollbackId!);
+      expect(good.status).toBe('success');
+      expect(good.steps.find((x) => x.name === 'probe')?.detail).toBe(`http://127.0.0.1:${port}/${ns}/api/health answered 200`);
+
+      healthy = false;
+      await brokenRollout(ns, 'web');
+      const [bad] = await webhook(s, firing(ns, { deployment: 'web' }));
+      const escalated = await finished(s, bad!.rollbackId!);
+      expect(escalated.status).toBe('escalated');
+      expect(escalated.steps.find((x) => x.name === 'verification-failed')?.detail).toBe(
+        `health probe failed before the verification deadline: http://127.0.0.1:${port}/${ns}/web/health answered 503`,
+      );
+    } finally {
+      await s.destroy();
+      server.close();
+    }
   }, 90_000);
 });
 

@@ -21,8 +21,6 @@ export interface BlueGreenInspection extends Inspection {
   standby?: { color: string; deployment: V1Deployment };
 }
 
-export const EMERGENCY_TIMEOUT_MS = 30_000;
-
 export function blueGreen(settings: BlueGreenSettings): Strategy<BlueGreenInspection> {
   const { label, colors } = settings;
   const deploymentName = (name: string, color: string) => `${name}-${color}`;
