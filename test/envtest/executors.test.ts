@@ -6,33 +6,23 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { systemClock } from '../../src/clock.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { alert, payload } from '../support/alerts.js';
-import { startTestService, type TestService } from '../support/service.js';
 import { connectCluster } from './connect.js';
+import { finished, OPERATOR, startReceiver, type Receiver, type RollbackView } from './receiver.js';
 import { waitFor } from './wait.js';
 import { Workloads } from './workloads.js';
 
 const cluster = connectCluster();
 const k = new Workloads(cluster);
-const OPERATOR = 'operator-token-for-tests';
 const LIVE = { ROLLBACK_DRY_RUN: 'false' };
 const YAML = 'auth:\n  allowUnauthenticatedWebhook: true\nexecution:\n  verifyTimeout: 20s\nrollback:\n  executionTimeout: 60s\n';
 
-type RollbackView = { id: string; status: string; kind: string; steps: { name: string; detail: string; request?: { method: string; path: string; body?: unknown } }[] };
+let svc: Receiver;
+let liveSvc: Receiver;
 
-let svc: TestService<typeof systemClock>;
-let liveSvc: TestService<typeof systemClock>;
-
-function start(env: Record<string, string>, yaml = YAML): TestService<typeof systemClock> {
-  return startTestService({
-    yaml,
-    env,
-    clock: systemClock,
-    kube: new KubeClient(cluster.kubeConfig()),
-    credentials: { operatorToken: OPERATOR },
-  });
+function start(env: Record<string, string>, yaml = YAML): Receiver {
+  return startReceiver(new KubeClient(cluster.kubeConfig()), yaml, env);
 }
 
 beforeAll(() => {
@@ -48,37 +38,15 @@ function firing(namespace: string, labels: Record<string, string>, fingerprint?:
   return payload([alert({ labels: { namespace, ...labels }, startsAt: new Date().toISOString(), fingerprint })]);
 }
 
-async function webhook(s: TestService<typeof systemClock>, body: unknown) {
+async function webhook(s: Receiver, body: unknown) {
   const res = await request(s.service.app).post('/webhook').send(body as object).expect(200);
   return res.body.decisions as { decision: string; reason: string; rollbackId?: string }[];
-}
-
-async function finished(s: TestService<typeof systemClock>, id: string, timeoutMs = 60_000): Promise<RollbackView> {
-  return waitFor(
-    async () => {
-      const res = await request(s.service.app).get(`/api/v1/rollbacks/${id}`).set('Authorization', `Bearer ${OPERATOR}`);
-      const r = res.body as RollbackView;
-      return r.status && r.status !== 'running' ? r : undefined;
-    },
-    timeoutMs,
-    { description: `rollback ${id} finished`, intervalMs: 250 },
-  );
-}
-
-/** v1 good → v2 broken (rollout stuck, v1 pods still serving). */
-async function brokenRollout(ns: string, name: string): Promise<void> {
-  await k.deployment(ns, name, 'app:v1');
-  await k.available(ns, name);
-  await k.setImage(ns, name, 'app:broken');
-  await k.revision(ns, name, 2);
-  // Stale guard: the alert must start after the broken revision was made (managedFields have 1 s precision).
-  await new Promise((r) => setTimeout(r, 1100));
 }
 
 describe('deployment-undo', () => {
   it('an alert for an opted-in Deployment whose latest revision is broken rolls it back to the previous template, verified', async () => {
     const ns = await cluster.ns('undo');
-    await brokenRollout(ns, 'api');
+    await k.brokenRollout(ns, 'api');
     const [d] = await webhook(liveSvc, firing(ns, { deployment: 'api' }));
     expect(d).toMatchObject({ decision: 'executed' });
     const rb = await finished(liveSvc, d!.rollbackId!);
@@ -130,7 +98,7 @@ describe('deployment-undo', () => {
     const ns = await cluster.ns('undo-refused');
     await k.deployment(ns, 'fresh', 'app:v1');
     await k.available(ns, 'fresh');
-    await brokenRollout(ns, 'paused');
+    await k.brokenRollout(ns, 'paused');
     await k.apps.patchNamespacedDeployment({ name: 'paused', namespace: ns, body: { spec: { paused: true } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
     const decisions = await webhook(liveSvc, payload([
       alert({ labels: { namespace: ns, deployment: 'fresh' }, startsAt: new Date(Date.now() + 1000).toISOString() }),
@@ -143,7 +111,7 @@ describe('deployment-undo', () => {
   it('refuses workloads without the opt-in annotation, and stale alerts', async () => {
     const ns = await cluster.ns('undo-guards');
     await k.deployment(ns, 'private', 'app:v1', { annotations: {} });
-    await brokenRollout(ns, 'api');
+    await k.brokenRollout(ns, 'api');
     const old = payload([alert({ labels: { namespace: ns, deployment: 'api' }, startsAt: new Date(Date.now() - 3600_000).toISOString() })]);
     const [stale] = await webhook(liveSvc, old);
     expect(stale).toMatchObject({ decision: 'stale', reason: expect.stringMatching(/current revision of .*\/api dates from .* after the alert started/) });
@@ -153,7 +121,7 @@ describe('deployment-undo', () => {
 
   it('concurrent alerts for one target start exactly one rollback', async () => {
     const ns = await cluster.ns('undo-concurrent');
-    await brokenRollout(ns, 'api');
+    await k.brokenRollout(ns, 'api');
     const posts = await Promise.all(
       Array.from({ length: 6 }, (_, i) => webhook(liveSvc, firing(ns, { deployment: 'api', instance: `pod-${i}` }))),
     );
@@ -166,7 +134,7 @@ describe('deployment-undo', () => {
 
   it('dry-run records the exact requests a live run sends', async () => {
     const ns = await cluster.ns('undo-plan');
-    await brokenRollout(ns, 'api');
+    await k.brokenRollout(ns, 'api');
     const sim = await request(svc.service.app).post('/api/v1/simulate').set('Authorization', `Bearer ${OPERATOR}`).send(firing(ns, { deployment: 'api' })).expect(200);
     expect(sim.body.decisions[0]).toMatchObject({ decision: 'dry_run', plan: [{ action: 'request', method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/api` }] });
     const [dry] = await webhook(svc, firing(ns, { deployment: 'api' }));
@@ -191,7 +159,7 @@ describe('bounded concurrency', () => {
     const s = start(LIVE, YAML.replace('verifyTimeout: 20s', 'verifyTimeout: 20s\n  concurrency: 1'));
     try {
       const ns = await cluster.ns('concurrency');
-      await Promise.all([brokenRollout(ns, 'one'), brokenRollout(ns, 'two')]);
+      await Promise.all([k.brokenRollout(ns, 'one'), k.brokenRollout(ns, 'two')]);
       const [a, b] = await webhook(s, payload([
         alert({ labels: { namespace: ns, deployment: 'one' }, startsAt: new Date().toISOString() }),
         alert({ labels: { namespace: ns, deployment: 'two' }, startsAt: new Date().toISOString() }),
@@ -199,8 +167,8 @@ describe('bounded concurrency', () => {
       expect([a!.decision, b!.decision]).toEqual(['executed', 'executed']);
       const [first, second] = await Promise.all([finished(s, a!.rollbackId!), finished(s, b!.rollbackId!)]);
       expect([first.status, second.status]).toEqual(['success', 'success']);
-      const startOf = (r: RollbackView) => Date.parse((r.steps.find((x) => x.name === 'inspected') as unknown as { at: string }).at);
-      const endOf = (r: RollbackView) => Date.parse((r.steps.find((x) => x.name === 'verified') as unknown as { at: string }).at);
+      const startOf = (r: RollbackView) => Date.parse(r.steps.find((x) => x.name === 'inspected')!.at);
+      const endOf = (r: RollbackView) => Date.parse(r.steps.find((x) => x.name === 'verified')!.at);
       expect(startOf(second)).toBeGreaterThanOrEqual(endOf(first));
     } finally {
       await s.destroy();
@@ -221,14 +189,14 @@ describe('HTTP health probes', () => {
     const s = start(LIVE, yaml);
     try {
       const ns = await cluster.ns('probes');
-      await brokenRollout(ns, 'api');
+      await k.brokenRollout(ns, 'api');
       const [ok] = await webhook(s, firing(ns, { deployment: 'api' }));
       const good = await finished(s, ok!.rollbackId!);
       expect(good.status).toBe('success');
       expect(good.steps.find((x) => x.name === 'probe')?.detail).toBe(`http://127.0.0.1:${port}/${ns}/api/health answered 200`);
 
       healthy = false;
-      await brokenRollout(ns, 'web');
+      await k.brokenRollout(ns, 'web');
       const [bad] = await webhook(s, firing(ns, { deployment: 'web' }));
       const escalated = await finished(s, bad!.rollbackId!);
       expect(escalated.status).toBe('escalated');
@@ -301,7 +269,7 @@ describe('blue-green and scale-swap', () => {
 
   it('manual rollbacks: dry-run shows the plan, validation refuses with 422, bad input gets 400', async () => {
     const ns = await cluster.ns('manual');
-    await brokenRollout(ns, 'api');
+    await k.brokenRollout(ns, 'api');
     const auth = { Authorization: `Bearer ${OPERATOR}` };
     const dry = await request(liveSvc.service.app).post('/api/v1/rollbacks').set(auth).send({ namespace: ns, name: 'api', reason: 'check', dryRun: true }).expect(200);
     expect(dry.body).toMatchObject({ dryRun: true, validation: null, plan: [{ action: 'request', method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/api` }] });

@@ -9,54 +9,24 @@ import { RbacAuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-no
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { parse } from 'yaml';
-import { systemClock } from '../../src/clock.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { alert, payload } from '../support/alerts.js';
-import { startTestService, type TestService } from '../support/service.js';
 import { startCluster, type Cluster } from './cluster.js';
 import { connectCluster, type ClusterConnection } from './connect.js';
+import { finished, OPERATOR, startReceiver, type Receiver } from './receiver.js';
 import { waitFor } from './wait.js';
 import { Workloads } from './workloads.js';
 
 const RULES = parse(readFileSync(new URL('../../src/kube/rbac-rules.yaml', import.meta.url), 'utf8')) as V1PolicyRule[];
-const OPERATOR = 'operator';
 
-function start(kube: KubeClient, yaml = ''): TestService<typeof systemClock> {
-  return startTestService({
-    yaml: `auth:\n  allowUnauthenticatedWebhook: true\n${yaml}`,
-    env: { ROLLBACK_DRY_RUN: 'false' },
-    clock: systemClock,
-    kube,
-    credentials: { operatorToken: OPERATOR },
-  });
+function start(kube: KubeClient, yaml = ''): Receiver {
+  return startReceiver(kube, `auth:\n  allowUnauthenticatedWebhook: true\n${yaml}`);
 }
 
-async function decideOne(s: TestService<typeof systemClock>, ns: string, name: string) {
+async function decideOne(s: Receiver, ns: string, name: string) {
   const body = payload([alert({ labels: { namespace: ns, deployment: name }, startsAt: new Date().toISOString() })]);
   const res = await request(s.service.app).post('/webhook').send(body).expect(200);
   return res.body.decisions[0] as { decision: string; reason: string; rollbackId?: string };
-}
-
-async function finished(s: TestService<typeof systemClock>, id: string, timeoutMs = 60_000) {
-  return waitFor(
-    async () => {
-      const r = (await request(s.service.app).get(`/api/v1/rollbacks/${id}`).set('Authorization', `Bearer ${OPERATOR}`)).body as {
-        status: string;
-        steps: { name: string; detail: string }[];
-      };
-      return r.status !== 'running' ? r : undefined;
-    },
-    timeoutMs,
-    { description: `rollback ${id} finished`, intervalMs: 250 },
-  );
-}
-
-async function brokenRollout(k: Workloads, ns: string, name: string) {
-  await k.deployment(ns, name, 'app:v1');
-  await k.available(ns, name);
-  await k.setImage(ns, name, 'app:broken');
-  await k.revision(ns, name, 2);
-  await new Promise((r) => setTimeout(r, 1100));
 }
 
 async function grant(cluster: ClusterConnection, ns: string, user: string, rules: V1PolicyRule[]) {
@@ -79,7 +49,7 @@ describe('RBAC: exactly the rules file', () => {
   it('rolls back with exactly these rules, and names the missing permission when one is taken away', async () => {
     const ns = await cluster.ns('rbac');
     await grant(cluster, ns, cluster.restrictedUser, RULES);
-    await brokenRollout(k, ns, 'api');
+    await k.brokenRollout(ns, 'api');
     const s = start(new KubeClient(cluster.kubeConfig(cluster.restrictedToken)));
     try {
       const d = await decideOne(s, ns, 'api');
@@ -91,7 +61,7 @@ describe('RBAC: exactly the rules file', () => {
       const ns2 = await cluster.ns('rbac-nopatch');
       const noPatch = RULES.map((r) => (r.resources?.includes('deployments') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r));
       await grant(cluster, ns2, cluster.restrictedUser, noPatch);
-      await brokenRollout(k, ns2, 'api');
+      await k.brokenRollout(ns2, 'api');
       const d2 = await decideOne(s, ns2, 'api');
       expect(d2.decision).toBe('executed');
       const failed = await finished(s, d2.rollbackId!);

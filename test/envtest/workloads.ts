@@ -88,6 +88,16 @@ export class Workloads {
     );
   }
 
+  /** v1 good → v2 broken: the rollout is stuck while v1 pods still serve. */
+  async brokenRollout(namespace: string, name: string): Promise<void> {
+    await this.deployment(namespace, name, 'app:v1');
+    await this.available(namespace, name);
+    await this.setImage(namespace, name, 'app:broken');
+    await this.revision(namespace, name, 2);
+    // The stale guard compares with managedFields times, which have 1 s precision: alerts must start later.
+    await new Promise((r) => setTimeout(r, 1100));
+  }
+
   async events(namespace: string, objectName: string): Promise<{ reason: string; type: string; message: string }[]> {
     const list = await this.core.listNamespacedEvent({ namespace });
     return list.items
