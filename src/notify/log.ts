@@ -7,7 +7,7 @@ export class LogNotifier implements Notifier {
   constructor(private readonly log: Logger) {}
 
   async send(event: NotificationEvent): Promise<void> {
-    const level = event.type === 'escalated' || event.type === 'brake_tripped' ? 'warn' : 'info';
+    const level = ['escalated', 'brake_tripped', 'rollback_failed', 'window_breached'].includes(event.type) ? 'warn' : 'info';
     this.log[level]({ notification: event.type, ...summary(event) }, `notification: ${event.type}`);
   }
 }
@@ -16,6 +16,12 @@ function summary(event: NotificationEvent): Record<string, unknown> {
   switch (event.type) {
     case 'rollback_started':
       return { rollbackId: event.rollback.id, target: `${event.rollback.namespace}/${event.rollback.name}`, dryRun: event.rollback.dryRun };
+    case 'rollback_succeeded':
+    case 'rollback_failed':
+    case 'recovered':
+      return { rollbackId: event.rollback.id, target: `${event.rollback.namespace}/${event.rollback.name}`, detail: event.detail };
+    case 'window_breached':
+      return { rollbackId: event.rollback.id, metric: event.metric, value: event.value, threshold: event.threshold };
     case 'escalated':
       return { target: `${event.target.namespace}/${event.target.name}`, reason: event.reason, detail: event.detail };
     case 'brake_tripped':

@@ -7,11 +7,32 @@ import type { Metrics } from '../metrics.js';
 import type { Target } from '../model.js';
 import type { DecisionRecord, RollbackRecord } from '../store/records.js';
 
+/**
+ * What channels are told. `decision` is the alert's decision when an alert caused it
+ * (it carries the alert, its annotations, generatorURL and Alertmanager's externalURL);
+ * `rollback` is the rollback record (its id links to the incident report).
+ */
 export type NotificationEvent =
   | { type: 'rollback_started'; rollback: RollbackRecord; decision?: DecisionRecord }
-  | { type: 'escalated'; target: Target; reason: string; detail: string; decision?: DecisionRecord }
+  | { type: 'rollback_succeeded'; rollback: RollbackRecord; detail: string; decision?: DecisionRecord }
+  | { type: 'rollback_failed'; rollback: RollbackRecord; detail: string; decision?: DecisionRecord }
+  | { type: 'escalated'; target: Target; reason: string; detail: string; rollback?: RollbackRecord; decision?: DecisionRecord }
+  | { type: 'window_breached'; rollback: RollbackRecord; metric: string; value: number; threshold: number; decision?: DecisionRecord }
+  | { type: 'recovered'; rollback: RollbackRecord; detail: string; decision?: DecisionRecord }
   | { type: 'brake_tripped'; detail: string; decision: DecisionRecord }
   | { type: 'notify_only'; decision: DecisionRecord };
+
+export type NotificationType = NotificationEvent['type'];
+export const NOTIFICATION_TYPES: readonly NotificationType[] = [
+  'rollback_started',
+  'rollback_succeeded',
+  'rollback_failed',
+  'escalated',
+  'window_breached',
+  'recovered',
+  'brake_tripped',
+  'notify_only',
+];
 
 export interface Notifier {
   readonly channel: string;
