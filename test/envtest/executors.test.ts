@@ -6,7 +6,7 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { KubeClient } from '../../src/kube/client.js';
+import { KubeClient, type ApiRequest } from '../../src/kube/client.js';
 import { alert, payload } from '../support/alerts.js';
 import { connectCluster } from './connect.js';
 import { finished, OPERATOR, startReceiver, type Receiver, type RollbackView } from './receiver.js';
@@ -154,6 +154,43 @@ describe('deployment-undo', () => {
   }, 90_000);
 });
 
+describe('conflicts', () => {
+  /** The real client, with a concurrent writer (an operator scaling up) just before the first rollback PATCH. */
+  class RacingClient extends KubeClient {
+    raced = false;
+    override async send<T>(req: ApiRequest, timeoutMs?: number): Promise<T> {
+      if (!this.raced && req.method === 'PATCH') {
+        this.raced = true;
+        const [, , , , , namespace, , name] = req.path.split('/');
+        await k.apps.patchNamespacedDeployment(
+          { name: name!, namespace: namespace!, body: { spec: { replicas: 3 } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      }
+      return super.send<T>(req, timeoutMs);
+    }
+  }
+
+  it('a 409 from a concurrent change is retried on a fresh read, keeping the other change', async () => {
+    const ns = await cluster.ns('conflict');
+    await k.brokenRollout(ns, 'api');
+    const racing = new RacingClient(cluster.kubeConfig());
+    const s = startReceiver(racing, YAML, LIVE);
+    try {
+      const [d] = await webhook(s, firing(ns, { deployment: 'api' }));
+      const rb = await finished(s, d!.rollbackId!);
+      expect(racing.raced).toBe(true);
+      expect(rb.steps.find((x) => x.name === 'conflict')?.detail).toMatch(/409 Conflict: .*the object has been modified.*; reading the objects again$/);
+      expect(rb.status).toBe('success');
+      // The operator's scale-up made meanwhile is kept; undo only restores template and annotations.
+      const after = await k.available(ns, 'api', 3);
+      expect(k.image(after)).toBe('app:v1');
+    } finally {
+      await s.destroy();
+    }
+  }, 90_000);
+});
+
 describe('bounded concurrency', () => {
   it('with execution.concurrency 1, a second target waits until the first rollback has finished', async () => {
     const s = start(LIVE, YAML.replace('verifyTimeout: 20s', 'verifyTimeout: 20s\n  concurrency: 1'));
@@ -265,6 +302,29 @@ describe('blue-green and scale-swap', () => {
     expect((await k.core.readNamespacedService({ name: 'web', namespace: ns })).spec?.selector?.color).toBe('blue');
     await waitFor(async () => (await k.core.listNamespacedPod({ namespace: ns, labelSelector: 'color=green' })).items.length === 0, 10_000);
     expect(rb.status).toBe('success');
+  }, 90_000);
+
+  it('emergency scale-swap scales both at once, and emergency deployment-undo restores without waiting', async () => {
+    const ns = await cluster.ns('emergency-more');
+    await k.deployment(ns, 'api-current', 'app:broken', { replicas: 2 });
+    await k.deployment(ns, 'api-previous', 'app:v1', { replicas: 0, annotations: {} });
+    await k.brokenRollout(ns, 'web');
+    const auth = { Authorization: `Bearer ${OPERATOR}` };
+    const swap = await request(liveSvc.service.app).post('/api/v1/rollbacks').set(auth)
+      .send({ namespace: ns, name: 'api', strategy: 'scale-swap', emergency: true, reason: 'legal' }).expect(202);
+    expect(swap.body.plan.map((s: { action: string; description: string }) => `${s.action}: ${s.description}`)).toEqual([
+      `request: scale Deployment ${ns}/api-previous to 2 replicas`,
+      `request: scale Deployment ${ns}/api-current to 0`,
+    ]);
+    const undo = await request(liveSvc.service.app).post('/api/v1/rollbacks').set(auth)
+      .send({ namespace: ns, name: 'web', emergency: true, reason: 'security' }).expect(202);
+    expect(undo.body.plan).toHaveLength(1);
+    const [swapped, undone] = await Promise.all([finished(liveSvc, swap.body.id), finished(liveSvc, undo.body.id)]);
+    expect([swapped.status, undone.status]).toEqual(['success', 'success']);
+    expect([swapped.kind, undone.kind]).toEqual(['emergency', 'emergency']);
+    await k.available(ns, 'api-previous', 2);
+    expect((await k.read(ns, 'api-current')).spec?.replicas).toBe(0);
+    expect(k.image(await k.available(ns, 'web'))).toBe('app:v1');
   }, 90_000);
 
   it('manual rollbacks: dry-run shows the plan, validation refuses with 422, bad input gets 400', async () => {

@@ -144,6 +144,9 @@ export const deploymentUndo: Strategy<DeploymentUndoInspection> = {
           path: paths.deployment(target.namespace, target.name),
           patchType: 'json',
           body: [
+            // Optimistic lock on what was read: if anyone changed the Deployment since, the API answers 409
+            // and the executor reads again instead of restoring over a change it has not seen.
+            { op: 'replace', path: '/metadata/resourceVersion', value: deployment.metadata?.resourceVersion },
             { op: 'replace', path: '/spec/template', value: withoutHash(restore.spec!.template!) },
             { op: 'replace', path: '/metadata/annotations', value: annotations },
           ],
