@@ -18,6 +18,9 @@ import { KubeClient } from './kube/client.js';
 import { createApp } from './http/app.js';
 import { loadCredentials, type Credentials } from './http/auth.js';
 import { Metrics } from './metrics.js';
+import { Monitor, type Sampler } from './monitoring/monitor.js';
+import { PrometheusSampler } from './monitoring/sampler.js';
+import type { RollbackRecord, RollbackStatus } from './store/records.js';
 import { LogNotifier } from './notify/log.js';
 import { Notifications } from './notify/notifier.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -35,6 +38,8 @@ export interface ServiceOptions {
   defaultMetrics?: boolean;
   /** null: no cluster; undefined: KUBECONFIG or in-cluster config when present. */
   kube?: KubeClient | null;
+  /** Default: Prometheus at config.prometheusUrl. */
+  sampler?: Sampler;
 }
 
 /** A cluster is configured when KUBECONFIG, ~/.kube/config or an in-cluster service account exists. */
@@ -56,6 +61,7 @@ export class Service {
   readonly metrics: Metrics;
   readonly kube: KubeClient | null;
   readonly executor: Executor | null = null;
+  readonly monitor: Monitor | null;
   private server: Server | undefined;
   /** Responses not yet finished, so shutdown can tell their keep-alive clients to hang up. */
   private readonly openResponses = new Set<ServerResponse>();
@@ -106,9 +112,23 @@ export class Service {
         metrics: this.metrics,
         notifications: this.notifications,
         record: (effects) => this.dispatcher.record(effects),
+        decisionOf: (id) => this.store.decision(id),
+        onFinished: (rollback, status) => this.afterRollback(rollback, status),
       });
       this.dispatcher.attachExecutor(this.executor);
     }
+    this.monitor = config.monitoring.enabled
+      ? new Monitor({
+          settings: config.monitoring,
+          store: this.store,
+          clock,
+          log,
+          metrics: this.metrics,
+          notifications: this.notifications,
+          sampler: opts.sampler ?? new PrometheusSampler(config.monitoring),
+          record: (effects) => this.dispatcher.record(effects),
+        })
+      : null;
     this.app = createApp({
       config,
       store: this.store,
@@ -122,6 +142,7 @@ export class Service {
       version: VERSION,
       kubeServer: this.kube?.server ?? null,
       executor: this.executor,
+      monitor: this.monitor,
       startedAt: now,
     });
     // A rollback still `running` in the store was cut off by a restart: record it as failed, not running forever.
@@ -139,7 +160,16 @@ export class Service {
       );
     }
     this.dispatcher.start();
+    this.monitor?.resume();
     this.pruneTimer = setInterval(() => this.prune(clock.now()), PRUNE_EVERY_MS).unref();
+  }
+
+  /** Opens the monitoring window after a successful rollback (and after an escalated one when configured). */
+  private afterRollback(rollback: RollbackRecord, status: RollbackStatus): void {
+    const m = this.opts.config.monitoring;
+    if (!this.monitor || !m.enabled) return;
+    if (status !== 'success' && !(status === 'escalated' && m.afterEscalation)) return;
+    this.monitor.start(rollback, rollback.id).catch((err: Error) => this.opts.log.error({ rollbackId: rollback.id, err: err.message }, 'could not open the monitoring window'));
   }
 
   /** How far back rollbacks matter to the guards. */
@@ -214,6 +244,7 @@ export class Service {
     await this.dispatcher.drain();
     this.dispatcher.stop();
     await this.executor?.drain();
+    await this.monitor?.stop();
     await this.notifications.drain();
     this.store.close();
   }

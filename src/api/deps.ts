@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Executor } from '../execution/executor.js';
+import type { Monitor } from '../monitoring/monitor.js';
 import type { Credentials } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
 import type { SqliteStore } from '../store/sqlite.js';
@@ -21,5 +22,6 @@ export interface ApiDeps {
   /** The API server's URL, or null without a cluster. */
   kubeServer: string | null;
   executor: Executor | null;
+  monitor: Monitor | null;
   startedAt: number;
 }

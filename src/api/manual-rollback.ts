@@ -112,7 +112,7 @@ export function manualRollbackRouter(deps: ApiDeps): Router {
     };
     await deps.dispatcher.record([{ type: 'rollback', record: rollback }]);
     void executor.execute(rollback, { toRevision: b.toRevision, rollbackTag: b.rollbackTag });
-    res.status(202).json({ ...rollbackView(rollback), plan: steps });
+    res.status(202).json({ ...rollbackView(rollback), window: null, plan: steps });
   });
   return router;
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { requireReader } from '../http/auth.js';
 import type { RollbackRecord } from '../store/records.js';
 import type { ApiDeps } from './deps.js';
+import { rollbackWindow } from './windows.js';
 import { parseOr400, queryOf } from './query.js';
 
 const query = z
@@ -31,7 +32,6 @@ export function rollbackView(r: RollbackRecord) {
     startedAt: iso(r.startedAt),
     finishedAt: iso(r.finishedAt),
     steps: r.steps.map((s) => ({ ...s, at: iso(s.at) })),
-    window: null,
   };
 }
 
@@ -41,7 +41,7 @@ export function rollbacksRouter(deps: ApiDeps): Router {
     const q = parseOr400(query, queryOf(req), res, 'query');
     if (!q) return;
     const target = q.namespace && q.name ? { namespace: q.namespace, name: q.name } : undefined;
-    res.json({ rollbacks: deps.store.rollbacks(q.limit, target).map(rollbackView) });
+    res.json({ rollbacks: deps.store.rollbacks(q.limit, target).map((r) => ({ ...rollbackView(r), window: rollbackWindow(deps.store, r.id) })) });
   });
   router.get('/api/v1/rollbacks/:id', requireReader(deps.credentials), (req, res) => {
     const id = String(req.params.id);
@@ -50,7 +50,7 @@ export function rollbacksRouter(deps: ApiDeps): Router {
       res.status(404).json({ error: `no rollback ${id}` });
       return;
     }
-    res.json(rollbackView(r));
+    res.json({ ...rollbackView(r), window: rollbackWindow(deps.store, r.id) });
   });
   return router;
 }

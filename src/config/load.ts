@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import { configFileSchema, type ConfigFile } from './schema.js';
 import { formatIssues } from './issues.js';
 import type { StrategyName } from '../model.js';
+import { buildMonitoringSettings, type MonitoringSettings } from '../monitoring/settings.js';
 import { buildTriggers, type Trigger } from './triggers.js';
 
 export class ConfigError extends Error {
@@ -43,7 +44,7 @@ export interface Config {
   };
   environments: Record<string, { namespace: string; name?: string; strategy?: StrategyName }>;
   execution: Omit<ConfigFile['execution'], 'verifyTimeout' | 'probes'> & { verifyTimeoutMs: number; probes: { urls: string[]; intervalMs: number } };
-  monitoring: ConfigFile['monitoring'];
+  monitoring: MonitoringSettings;
 }
 
 
@@ -107,6 +108,8 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
   for (const ns of cfg.rollback.namespaces.allow) {
     if (cfg.rollback.namespaces.deny.includes(ns)) problems.push(`rollback.namespaces: "${ns}" is both allowed and denied`);
   }
+  const monitoring = buildMonitoringSettings(cfg.monitoring.enhanced, prometheusUrl, env);
+  problems.push(...monitoring.problems);
   const guardWindow = Math.max(cfg.rollback.cooldownPeriod, cfg.rollback.retryWindow, cfg.rollback.brake.window);
   if (cfg.store.retention < guardWindow) {
     problems.push(`store.retention: must be at least the longest guard window (${guardWindow / 1000}s), or restarts would forget guard state`);
@@ -145,6 +148,6 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
       blueGreen: cfg.execution.blueGreen,
       scaleSwap: cfg.execution.scaleSwap,
     },
-    monitoring: cfg.monitoring,
+    monitoring: monitoring.settings,
   };
 }

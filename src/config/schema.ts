@@ -10,7 +10,7 @@ import { MatcherError, parseMatcher, type Matcher } from '../matching/matchers.j
 import { namespaceProblem } from '../matching/names.js';
 import { issueMessage } from './issues.js';
 
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+export const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const ms = parseDuration(value);
   if (typeof ms === 'string') {
     ctx.addIssue({ code: 'custom', message: ms });
@@ -118,14 +118,15 @@ const rollback = z
   })
   .strict();
 
-const thresholds = z
-  .object({
-    error_rate: z.number().nonnegative().optional(),
-    response_time: z.number().nonnegative().optional(),
-    cpu_usage: z.number().nonnegative().optional(),
-    memory_usage: z.number().nonnegative().optional(),
-  })
-  .strict();
+export const SEED_METRICS = ['error_rate', 'response_time', 'cpu_usage', 'memory_usage'] as const;
+
+const metricName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'metric names are lower_snake_case');
+
+/** A secret given inline, from an environment variable, or from a file (mounted Secret). */
+const secretRef = z
+  .object({ value: z.string().min(1).optional(), env: z.string().min(1).optional(), file: z.string().min(1).optional() })
+  .strict()
+  .refine((r) => [r.value, r.env, r.file].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of value, env, file' });
 
 const monitoring = z
   .object({
@@ -134,11 +135,26 @@ const monitoring = z
         enabled: z.boolean().default(true),
         duration: duration.prefault(1800),
         interval: duration.prefault(60),
-        metrics: z
-          .array(z.enum(['error_rate', 'response_time', 'cpu_usage', 'memory_usage']))
-          .default(['error_rate', 'response_time', 'cpu_usage', 'memory_usage']),
-        alert_thresholds: thresholds.default({}),
+        metrics: z.array(metricName).default([...SEED_METRICS]),
+        /** The seed's units: error_rate a ratio, response_time milliseconds; cpu/memory a ratio of the limit. */
+        alert_thresholds: z.record(metricName, z.number().nonnegative()).default({}),
+        /** PromQL per metric; {namespace}, {name} and {window} are filled in (values escaped). */
+        queries: z.record(metricName, z.string().min(1)).default({}),
+        rateWindow: duration.prefault('5m'),
         prometheusUrl: z.url().optional(),
+        timeout: duration.prefault(10),
+        auth: z
+          .object({
+            bearerToken: secretRef.optional(),
+            basicAuth: z.object({ username: z.string().min(1), password: secretRef }).strict().optional(),
+          })
+          .strict()
+          .refine((a) => !(a.bearerToken && a.basicAuth), { message: 'use bearerToken or basicAuth, not both' })
+          .prefault({}),
+        /** This many unknown samples in a row (empty, NaN, Prometheus unreachable) escalate. */
+        unknownLimit: z.number().int().min(1).default(3),
+        /** Also watch targets whose rollback escalated. */
+        afterEscalation: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -234,7 +234,6 @@ export class Dispatcher {
       }
       if (d.rollback) {
         log.info({ rollbackId: d.rollback.id, target: `${d.rollback.namespace}/${d.rollback.name}`, dryRun: d.rollback.dryRun }, r.reason);
-        notifications.emit({ type: 'rollback_started', rollback: d.rollback, decision: r });
         if (this.deps.executor) {
           if (d.rollback.status === 'running') void this.deps.executor.execute(d.rollback);
           else void this.deps.executor.recordPlan(d.rollback);

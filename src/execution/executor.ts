@@ -14,7 +14,7 @@ import { recordEvent, type EventReason } from '../kube/events.js';
 import type { Metrics } from '../metrics.js';
 import { targetKey, type StrategyName, type Target } from '../model.js';
 import type { Notifications } from '../notify/notifier.js';
-import type { Effect, RollbackRecord, RollbackStatus, RollbackStep } from '../store/records.js';
+import type { DecisionRecord, Effect, RollbackRecord, RollbackStatus, RollbackStep } from '../store/records.js';
 import { blueGreen } from './strategies/blue-green.js';
 import { deploymentUndo } from './strategies/deployment-undo.js';
 import { scaleSwap } from './strategies/scale-swap.js';
@@ -33,6 +33,10 @@ export interface ExecutorDeps {
   notifications: Notifications;
   /** Commits effects through the dispatcher (the one write path). */
   record: (effects: Effect[]) => Promise<void>;
+  /** The decision that started a rollback, for notification context. */
+  decisionOf: (id: string) => DecisionRecord | undefined;
+  /** Called once a live rollback has finished and is recorded (opens the monitoring window). */
+  onFinished?: (rollback: RollbackRecord, status: RollbackStatus) => void;
 }
 
 export interface ExecuteOptions {
@@ -148,7 +152,7 @@ export class Executor {
     } catch (err) {
       steps.push(this.step('plan-failed', (err as Error).message));
     }
-    await this.deps.record([{ type: 'rollback-finished', id: rollback.id, target: rollback, status: 'dry_run', at: rollback.finishedAt ?? rollback.startedAt, steps }]);
+    await this.deps.record([{ type: 'rollback-finished', id: rollback.id, target: rollback, status: 'dry_run', at: rollback.finishedAt ?? rollback.startedAt, steps: [...rollback.steps, ...steps] }]);
   }
 
   /** Waits for running rollbacks (graceful shutdown). */
@@ -166,6 +170,8 @@ export class Executor {
     let status: RollbackStatus = 'success';
     let escalation: string | undefined;
     let summary = '';
+    const decision = rollback.decisionId ? this.deps.decisionOf(rollback.decisionId) : undefined;
+    this.deps.notifications.emit({ type: 'rollback_started', rollback, decision });
     metrics.inProgress.inc();
     try {
       if (!strategy) throw new Error(`strategy ${rollback.strategy} is not available in this build`);
@@ -218,7 +224,7 @@ export class Executor {
       const reason: EventReason = status === 'success' ? 'RollbackSucceeded' : status === 'escalated' ? 'RollbackEscalated' : 'RollbackFailed';
       void this.event(object, reason, `rollback ${rollback.id}: ${summary}`);
     }
-    const effects: Effect[] = [{ type: 'rollback-finished', id: rollback.id, target: rollback, status, at: now, steps }];
+    const effects: Effect[] = [{ type: 'rollback-finished', id: rollback.id, target: rollback, status, at: now, steps: [...rollback.steps, ...steps] }];
     if (escalation) effects.push({ type: 'escalation', target: rollback, reason: escalation, at: now });
     try {
       await this.deps.record(effects);
@@ -226,10 +232,14 @@ export class Executor {
       log.error({ rollbackId: rollback.id, err: (err as Error).message }, 'could not record the rollback result');
     }
     log[status === 'success' ? 'info' : 'warn']({ rollbackId: rollback.id, target: targetKey(rollback), status }, summary);
+    const done: RollbackRecord = { ...rollback, status, finishedAt: now, steps: [...rollback.steps, ...steps] };
+    if (status === 'success') this.deps.notifications.emit({ type: 'rollback_succeeded', rollback: done, detail: summary, decision });
+    else this.deps.notifications.emit({ type: 'rollback_failed', rollback: done, detail: summary, decision });
     if (escalation) {
       metrics.escalations.inc({ reason: escalation });
-      this.deps.notifications.emit({ type: 'escalated', target: rollback, reason: escalation, detail: `rollback ${rollback.id}: ${summary}` });
+      this.deps.notifications.emit({ type: 'escalated', target: rollback, reason: escalation, detail: `rollback ${rollback.id}: ${summary}`, rollback: done, decision });
     }
+    this.deps.onFinished?.(done, status);
   }
 
   private async apply(plan: PlanStep[], deadline: number, steps: RollbackStep[]): Promise<void> {

@@ -12,6 +12,7 @@ import { metricsRouter } from '../api/metrics.js';
 import { rollbacksRouter } from '../api/rollbacks.js';
 import { simulateRouter } from '../api/simulate.js';
 import { statusRouter } from '../api/status.js';
+import { windowsRouter } from '../api/windows.js';
 import { webhookRouter } from '../intake/webhook.js';
 
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
@@ -47,6 +48,7 @@ export function createApp(deps: ApiDeps & { log: Logger }): express.Express {
   app.use(decisionsRouter(deps));
   app.use(rollbacksRouter(deps));
   app.use(manualRollbackRouter(deps));
+  app.use(windowsRouter(deps));
   app.use(cooldownsRouter(deps));
   app.use(freezeRouter(deps));
   app.use(statusRouter(deps));

@@ -39,6 +39,19 @@ export interface Notifier {
   send(event: NotificationEvent): Promise<void>;
 }
 
+/**
+ * A channel that subscribes to some events only. The fan-out does not hand it (nor count)
+ * the others, so `rollback_notifications_total` counts real deliveries only.
+ */
+export interface SubscribingNotifier extends Notifier {
+  accepts(event: NotificationEvent): boolean;
+}
+
+function accepts(channel: Notifier, event: NotificationEvent): boolean {
+  const subscribing = channel as Partial<SubscribingNotifier>;
+  return typeof subscribing.accepts === 'function' ? subscribing.accepts(event) : true;
+}
+
 /** Fans an event out to every channel, in the background. */
 export class Notifications {
   private readonly inflight = new Set<Promise<void>>();
@@ -51,8 +64,15 @@ export class Notifications {
 
   emit(event: NotificationEvent): void {
     for (const channel of this.channels) {
-      const p = channel
-        .send(event)
+      let wanted: boolean;
+      try {
+        wanted = accepts(channel, event);
+      } catch {
+        wanted = true; // a broken filter must not lose a notification
+      }
+      if (!wanted) continue;
+      // A channel that throws synchronously still only fails itself.
+      const p = new Promise<void>((resolve) => resolve(channel.send(event)))
         .then(() => this.metrics.notifications.inc({ channel: channel.channel, result: 'success' }))
         .catch((err: unknown) => {
           this.metrics.notifications.inc({ channel: channel.channel, result: 'failed' });
@@ -63,8 +83,24 @@ export class Notifications {
     }
   }
 
-  /** Waits for notifications already under way (graceful shutdown). */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.inflight]);
+  /**
+   * Waits for notifications already under way (graceful shutdown). Deliveries retry with
+   * backoff, so a shutdown can bound the wait: after `timeoutMs` it stops waiting and logs
+   * how many were still under way (they are abandoned with the process).
+   */
+  async drain(timeoutMs?: number): Promise<void> {
+    const all = Promise.allSettled([...this.inflight]).then(() => true);
+    if (timeoutMs === undefined) {
+      await all;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+    });
+    const done = await Promise.race([all, timeout]);
+    clearTimeout(timer);
+    if (!done) this.log.warn({ pending: this.inflight.size }, 'shutdown: notifications still being delivered were abandoned');
   }
 }

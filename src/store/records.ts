@@ -70,6 +70,37 @@ export interface DecidedInfo {
   at: number;
 }
 
+/** A post-rollback monitoring window (seed: 30 minutes of enhanced monitoring). */
+export type WindowStatus = 'active' | 'recovered' | 'breached' | 'escalated' | 'stopped';
+
+export interface WindowRecord {
+  id: string;
+  /** null for a window started by `monitor-deployment` without a rollback. */
+  rollbackId: string | null;
+  namespace: string;
+  name: string;
+  startedAt: number;
+  endsAt: number;
+  intervalMs: number;
+  status: WindowStatus;
+  /** Why it escalated (monitoring_breach, monitoring_unknown), once. */
+  escalation: string | null;
+  finishedAt: number | null;
+}
+
+export type SampleState = 'ok' | 'breach' | 'unknown';
+
+export interface SampleRecord {
+  windowId: string;
+  /** The scheduled time the sample is for (a missed one is queried at this time later). */
+  at: number;
+  metric: string;
+  value: number | null;
+  threshold: number | null;
+  state: SampleState;
+  detail: string;
+}
+
 /**
  * Every change to the state is one of these. The same list is applied to the in-memory
  * index and written to the database in one transaction, so the two cannot drift.
@@ -83,4 +114,7 @@ export type Effect =
   | { type: 'brake-trip'; at: number }
   | { type: 'escalation'; target: Target; reason: string; at: number }
   | { type: 'guard-reset'; target: Target; at: number }
-  | { type: 'freeze'; freeze: Freeze | null };
+  | { type: 'freeze'; freeze: Freeze | null }
+  | { type: 'window-open'; window: WindowRecord }
+  | { type: 'window-samples'; samples: SampleRecord[] }
+  | { type: 'window-update'; id: string; status: WindowStatus; escalation: string | null; finishedAt: number | null };

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dedupKey, targetKey, type DecisionValue, type Target } from '../model.js';
-import type { DecidedInfo, DecisionRecord, Effect, Freeze, PendingIntent, RollbackRecord } from './records.js';
+import type { DecidedInfo, DecisionRecord, Effect, Freeze, PendingIntent, RollbackRecord, SampleRecord, WindowRecord } from './records.js';
 import type { RestoredState } from './state-index.js';
 
 const SCHEMA = `
@@ -53,6 +53,30 @@ CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, id TEXT NOT NULL, due_
 CREATE TABLE IF NOT EXISTS escalations (target TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (target, reason));
 CREATE TABLE IF NOT EXISTS guard_resets (target TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS windows (
+  id TEXT PRIMARY KEY,
+  rollback_id TEXT,
+  namespace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  interval_ms INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  escalation TEXT,
+  finished_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS windows_rollback ON windows(rollback_id);
+CREATE INDEX IF NOT EXISTS windows_status ON windows(status);
+CREATE TABLE IF NOT EXISTS samples (
+  window_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  metric TEXT NOT NULL,
+  value REAL,
+  threshold REAL,
+  state TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  PRIMARY KEY (window_id, at, metric)
+);
 `;
 
 export interface DecisionQuery {
@@ -127,6 +151,14 @@ export class SqliteStore {
       getSetting: this.db.prepare<[string], { value: string }>(`SELECT value FROM settings WHERE key = ?`),
       getRollback: this.db.prepare<[string], RollbackRow>(`SELECT * FROM rollbacks WHERE id = ?`),
       ping: this.db.prepare(`SELECT 1`),
+      openWindow: this.db.prepare(
+        `INSERT INTO windows (id, rollback_id, namespace, name, started_at, ends_at, interval_ms, status, escalation, finished_at)
+         VALUES (@id, @rollbackId, @namespace, @name, @startedAt, @endsAt, @intervalMs, @status, @escalation, @finishedAt)`,
+      ),
+      updateWindow: this.db.prepare(`UPDATE windows SET status = ?, escalation = ?, finished_at = ? WHERE id = ?`),
+      addSample: this.db.prepare(
+        `INSERT OR REPLACE INTO samples (window_id, at, metric, value, threshold, state, detail) VALUES (@windowId, @at, @metric, @value, @threshold, @state, @detail)`,
+      ),
     };
   }
 
@@ -207,6 +239,16 @@ export class SqliteStore {
       case 'freeze':
         s.setSetting.run('freeze', JSON.stringify(effect.freeze));
         break;
+      case 'window-open':
+        s.openWindow.run(effect.window);
+        break;
+      case 'window-samples':
+        // SQLite has no NaN: an unknown sample's value is NULL.
+        for (const sample of effect.samples) s.addSample.run({ ...sample, value: sample.value !== null && Number.isFinite(sample.value) ? sample.value : null });
+        break;
+      case 'window-update':
+        s.updateWindow.run(effect.status, effect.escalation, effect.finishedAt, effect.id);
+        break;
     }
   }
 
@@ -272,21 +314,12 @@ export class SqliteStore {
     return this.db
       .prepare<[Record<string, unknown>], DecisionRow>(sql)
       .all(args)
-      .map((r) => ({
-        id: r.id,
-        at: r.at,
-        alert: JSON.parse(r.alert) as DecisionRecord['alert'],
-        group: JSON.parse(r.grp) as DecisionRecord['group'],
-        trigger: r.trigger,
-        namespace: r.namespace,
-        name: r.name,
-        strategy: r.strategy,
-        decision: r.decision,
-        reason: r.reason,
-        rollbackId: r.rollback_id,
-        pendingOf: r.pending_of,
-        dueAt: r.due_at,
-      }));
+      .map(toDecision);
+  }
+
+  decision(id: string): DecisionRecord | undefined {
+    const row = this.db.prepare<[string], DecisionRow>(`SELECT * FROM decisions WHERE id = ?`).get(id);
+    return row ? toDecision(row) : undefined;
   }
 
   rollbacks(limit: number, target?: Target): RollbackRecord[] {
@@ -305,12 +338,50 @@ export class SqliteStore {
     return row ? toRollback(row) : undefined;
   }
 
+  windows(filter: { status?: WindowRecord['status']; rollbackId?: string; target?: Target } = {}): WindowRecord[] {
+    const where: string[] = [];
+    const args: Record<string, unknown> = {};
+    if (filter.status) {
+      where.push('status = @status');
+      args.status = filter.status;
+    }
+    if (filter.rollbackId) {
+      where.push('rollback_id = @rollbackId');
+      args.rollbackId = filter.rollbackId;
+    }
+    if (filter.target) {
+      where.push('namespace = @namespace AND name = @name');
+      Object.assign(args, filter.target);
+    }
+    const sql = `SELECT * FROM windows ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, rowid DESC LIMIT 500`;
+    return this.db
+      .prepare<[Record<string, unknown>], WindowRow>(sql)
+      .all(args)
+      .map(toWindow);
+  }
+
+  window(id: string): WindowRecord | undefined {
+    const row = this.db.prepare<[string], WindowRow>(`SELECT * FROM windows WHERE id = ?`).get(id);
+    return row ? toWindow(row) : undefined;
+  }
+
+  samples(windowId: string): SampleRecord[] {
+    return this.db
+      .prepare<[string], { window_id: string; at: number; metric: string; value: number | null; threshold: number | null; state: SampleRecord['state']; detail: string }>(
+        `SELECT * FROM samples WHERE window_id = ? ORDER BY at, metric`,
+      )
+      .all(windowId)
+      .map((r) => ({ windowId: r.window_id, at: r.at, metric: r.metric, value: r.value, threshold: r.threshold, state: r.state, detail: r.detail }));
+  }
+
   /** Deletes what is older than the retention; pending intents are kept until decided. */
   prune(before: number): number {
     return this.transaction(() => {
       const d = this.db.prepare(`DELETE FROM decisions WHERE at < ? AND id NOT IN (SELECT id FROM pending)`).run(before).changes;
       const r = this.db.prepare(`DELETE FROM rollbacks WHERE started_at < ? AND status != 'running'`).run(before).changes;
-      return d + r;
+      this.db.prepare(`DELETE FROM samples WHERE window_id IN (SELECT id FROM windows WHERE started_at < ? AND status != 'active')`).run(before);
+      const w = this.db.prepare(`DELETE FROM windows WHERE started_at < ? AND status != 'active'`).run(before).changes;
+      return d + r + w;
     });
   }
 
@@ -321,6 +392,52 @@ export class SqliteStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function toDecision(r: DecisionRow): DecisionRecord {
+  return {
+    id: r.id,
+    at: r.at,
+    alert: JSON.parse(r.alert) as DecisionRecord['alert'],
+    group: JSON.parse(r.grp) as DecisionRecord['group'],
+    trigger: r.trigger,
+    namespace: r.namespace,
+    name: r.name,
+    strategy: r.strategy,
+    decision: r.decision,
+    reason: r.reason,
+    rollbackId: r.rollback_id,
+    pendingOf: r.pending_of,
+    dueAt: r.due_at,
+  };
+}
+
+interface WindowRow {
+  id: string;
+  rollback_id: string | null;
+  namespace: string;
+  name: string;
+  started_at: number;
+  ends_at: number;
+  interval_ms: number;
+  status: WindowRecord['status'];
+  escalation: string | null;
+  finished_at: number | null;
+}
+
+function toWindow(r: WindowRow): WindowRecord {
+  return {
+    id: r.id,
+    rollbackId: r.rollback_id,
+    namespace: r.namespace,
+    name: r.name,
+    startedAt: r.started_at,
+    endsAt: r.ends_at,
+    intervalMs: r.interval_ms,
+    status: r.status,
+    escalation: r.escalation,
+    finishedAt: r.finished_at,
+  };
 }
 
 function toRollback(r: RollbackRow): RollbackRecord {

@@ -127,6 +127,11 @@ export class StateIndex implements GuardState {
       case 'freeze':
         this.freezeState = effect.freeze;
         break;
+      case 'window-open':
+      case 'window-samples':
+      case 'window-update':
+        // Windows do not feed the guards; only the store keeps them.
+        break;
     }
   }
 

@@ -75,8 +75,15 @@ describe('configuration', () => {
 `),
       {},
     );
-    expect(c.monitoring.enhanced.duration).toBe(1_800_000);
-    expect(c.monitoring.enhanced.alert_thresholds).toEqual({ error_rate: 0.05, response_time: 3000 });
+    expect(c.monitoring.durationMs).toBe(1_800_000);
+    expect(c.monitoring.intervalMs).toBe(60_000);
+    expect(c.monitoring.cron).toBe('0 */1 * * * *');
+    expect(c.monitoring.metrics.map((m) => [m.name, m.threshold])).toEqual([
+      ['error_rate', 0.05],
+      ['response_time', 3000],
+      ['cpu_usage', null],
+      ['memory_usage', null],
+    ]);
   });
 
   it('takes named triggers with Alertmanager matchers, strategy, actAfter and automatic', () => {

@@ -1,0 +1,108 @@
+/**
+ * Monitoring windows: GET /api/v1/windows[/:id] with their samples, and
+ * POST /api/v1/windows to open one on a target or attach to the one already open
+ * (what `monitor-deployment` uses).
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import { requireOperator, requireReader } from '../http/auth.js';
+import { jsonBody } from '../intake/json-body.js';
+import { nameProblem, namespaceProblem } from '../matching/names.js';
+import type { SampleRecord, WindowRecord } from '../store/records.js';
+import type { SqliteStore } from '../store/sqlite.js';
+import type { ApiDeps } from './deps.js';
+import { parseOr400, queryOf } from './query.js';
+import { duration } from '../config/schema.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function windowView(w: WindowRecord, samples: SampleRecord[]) {
+  return {
+    id: w.id,
+    rollbackId: w.rollbackId,
+    namespace: w.namespace,
+    name: w.name,
+    status: w.status,
+    escalation: w.escalation,
+    startedAt: iso(w.startedAt),
+    endsAt: iso(w.endsAt),
+    finishedAt: iso(w.finishedAt),
+    intervalSeconds: w.intervalMs / 1000,
+    samples: samples.map((s) => ({ at: iso(s.at), metric: s.metric, value: s.value, threshold: s.threshold, state: s.state, detail: s.detail })),
+  };
+}
+
+/** The newest window of a rollback, with its samples, or null. */
+export function rollbackWindow(store: SqliteStore, rollbackId: string) {
+  const [w] = store.windows({ rollbackId });
+  return w ? windowView(w, store.samples(w.id)) : null;
+}
+
+const listQuery = z
+  .object({
+    namespace: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
+    status: z.enum(['active', 'recovered', 'breached', 'escalated', 'stopped']).optional(),
+  })
+  .strict()
+  .refine((q) => (q.namespace === undefined) === (q.name === undefined), { message: 'namespace and name go together' });
+
+const startBody = z
+  .object({
+    environment: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
+    duration: duration.optional(),
+  })
+  .strict();
+
+export function windowsRouter(deps: ApiDeps): Router {
+  const router = Router();
+  router.get('/api/v1/windows', requireReader(deps.credentials), (req, res) => {
+    const q = parseOr400(listQuery, queryOf(req), res, 'query');
+    if (!q) return;
+    const target = q.namespace && q.name ? { namespace: q.namespace, name: q.name } : undefined;
+    res.json({ windows: deps.store.windows({ status: q.status, target }).map((w) => windowView(w, deps.store.samples(w.id))) });
+  });
+  router.get('/api/v1/windows/:id', requireReader(deps.credentials), (req, res) => {
+    const id = String(req.params.id);
+    const w = deps.store.window(id);
+    if (!w) {
+      res.status(404).json({ error: `no monitoring window ${id}` });
+      return;
+    }
+    res.json(windowView(w, deps.store.samples(w.id)));
+  });
+  router.post('/api/v1/windows', requireOperator(deps.credentials), ...jsonBody(deps.config.bodyLimitBytes), async (req, res) => {
+    const b = parseOr400(startBody, req.body, res, 'window request');
+    if (!b) return;
+    const env = b.environment !== undefined ? deps.config.environments[b.environment] : undefined;
+    if (b.environment !== undefined && !env) {
+      res.status(400).json({ error: `unknown environment "${b.environment}" (configured: ${Object.keys(deps.config.environments).join(', ') || 'none'})` });
+      return;
+    }
+    const namespace = b.namespace ?? env?.namespace;
+    const name = b.name ?? env?.name;
+    if (!namespace || !name) {
+      res.status(400).json({ error: 'name the target: namespace and name, or an environment that maps to both' });
+      return;
+    }
+    const problem = namespaceProblem(namespace) ?? nameProblem(name);
+    if (problem) {
+      res.status(400).json({ error: problem });
+      return;
+    }
+    if (!deps.monitor) {
+      res.status(409).json({ error: 'monitoring is disabled (monitoring.enhanced.enabled: false)' });
+      return;
+    }
+    if (b.duration !== undefined && b.duration < deps.config.monitoring.intervalMs) {
+      res.status(400).json({ error: `duration must be at least the interval (${deps.config.monitoring.intervalMs / 1000}s)` });
+      return;
+    }
+    const attached = deps.monitor.openOn({ namespace, name });
+    const w = attached ?? (await deps.monitor.start({ namespace, name }, null, b.duration));
+    res.status(attached ? 200 : 201).json({ ...windowView(w, deps.store.samples(w.id)), attached: attached !== undefined });
+  });
+  return router;
+}

@@ -1,0 +1,201 @@
+/**
+ * Enhanced monitoring after a rollback (seed: 30 minutes): every interval (node-cron)
+ * each metric is queried through Prometheus and judged against its threshold. A breach
+ * or too many unknowns in a row escalate (once each); a window that ends clean marks
+ * the rollback recovered. Windows and samples are stored as they happen, so after a
+ * restart every open window resumes, and the samples it missed are queried at the
+ * times they were due.
+ */
+import { schedule, type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { newId } from '../ids.js';
+import type { Metrics } from '../metrics.js';
+import type { Target } from '../model.js';
+import type { NotificationEvent, Notifications } from '../notify/notifier.js';
+import type { Effect, SampleRecord, WindowRecord, WindowStatus } from '../store/records.js';
+import type { SqliteStore } from '../store/sqlite.js';
+import { classify, escalationFor, formatValue, missedTicks, type Escalation, type Reading } from './evaluate.js';
+import type { MonitoringSettings } from './settings.js';
+
+export interface MetricSpec {
+  name: string;
+  query: string;
+  threshold: number | null;
+}
+
+/** Reads one metric of one target at one time. */
+export interface Sampler {
+  read(target: Target, metric: MetricSpec, at: number): Promise<Reading>;
+}
+
+export interface MonitorDeps {
+  settings: MonitoringSettings;
+  store: SqliteStore;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  notifications: Notifications;
+  sampler: Sampler;
+  record: (effects: Effect[]) => Promise<void>;
+}
+
+interface Running {
+  window: WindowRecord;
+  samples: SampleRecord[];
+  escalated: Set<string>;
+  task?: ScheduledTask;
+  /** Ticks run one after another, in order, even when a catch-up overlaps the schedule. */
+  chain: Promise<void>;
+}
+
+export class Monitor {
+  private readonly running = new Map<string, Running>();
+  private stopped = false;
+
+  constructor(private readonly deps: MonitorDeps) {}
+
+  /** Opens a window on the target, or returns the one already open (monitor-deployment attaches to it). */
+  async start(target: Target, rollbackId: string | null, durationMs = this.deps.settings.durationMs): Promise<WindowRecord> {
+    const open = this.openOn(target);
+    if (open) return open;
+    const now = this.deps.clock.now();
+    const window: WindowRecord = {
+      id: newId(now),
+      rollbackId,
+      namespace: target.namespace,
+      name: target.name,
+      startedAt: now,
+      endsAt: now + durationMs,
+      intervalMs: this.deps.settings.intervalMs,
+      status: 'active',
+      escalation: null,
+      finishedAt: null,
+    };
+    await this.deps.record([{ type: 'window-open', window }]);
+    this.deps.log.info({ windowId: window.id, rollbackId, target: `${target.namespace}/${target.name}`, endsAt: new Date(window.endsAt).toISOString() }, 'monitoring window opened');
+    this.run({ window, samples: [], escalated: new Set(), chain: Promise.resolve() });
+    return window;
+  }
+
+  /** Resumes every window left open by a previous process, catching up on missed samples. */
+  resume(): void {
+    for (const window of this.deps.store.windows({ status: 'active' })) {
+      const samples = this.deps.store.samples(window.id);
+      const escalated = new Set(window.escalation ? [window.escalation] : []);
+      this.deps.log.info({ windowId: window.id, samples: samples.length }, 'resuming monitoring window after restart');
+      this.run({ window, samples, escalated, chain: Promise.resolve() });
+    }
+  }
+
+  private run(r: Running): void {
+    // Shutting down: the window stays `active` in the store and resumes on the next start.
+    if (this.stopped) return;
+    this.running.set(r.window.id, r);
+    this.deps.metrics.windowsActive.set(this.running.size);
+    const last = r.samples.at(-1)?.at;
+    const now = this.deps.clock.now();
+    for (const at of missedTicks(r.window.startedAt, last, r.window.intervalMs, Math.min(now, r.window.endsAt))) this.enqueue(r, at);
+    if (now >= r.window.endsAt) {
+      this.enqueue(r, undefined);
+      return;
+    }
+    r.task = schedule(this.deps.settings.cron, (ctx) => this.enqueue(r, ctx.date.getTime()), { name: `window-${r.window.id}`, noOverlap: false });
+  }
+
+  /** @param at the sample time; undefined only finishes the window. */
+  private enqueue(r: Running, at: number | undefined): void {
+    r.chain = r.chain
+      .then(async () => {
+        if (!this.running.has(r.window.id) || this.stopped) return;
+        const lastAt = r.samples.at(-1)?.at ?? -Infinity;
+        if (at !== undefined && at <= r.window.endsAt && at > lastAt) await this.sample(r, at);
+        if (at === undefined || at + r.window.intervalMs > r.window.endsAt || this.deps.clock.now() >= r.window.endsAt) await this.finish(r);
+      })
+      .catch((err: unknown) => this.deps.log.error({ windowId: r.window.id, err: (err as Error).message }, 'monitoring tick failed'));
+  }
+
+  private async sample(r: Running, at: number): Promise<void> {
+    const target = { namespace: r.window.namespace, name: r.window.name };
+    const samples: SampleRecord[] = await Promise.all(
+      this.deps.settings.metrics.map(async (metric) => {
+        const reading = await this.deps.sampler.read(target, metric, at);
+        const { state, detail } = classify(reading, metric.threshold);
+        return { windowId: r.window.id, at, metric: metric.name, value: reading.value, threshold: metric.threshold, state, detail };
+      }),
+    );
+    r.samples.push(...samples);
+    const effects: Effect[] = [{ type: 'window-samples', samples }];
+    for (const s of samples) if (s.state === 'breach') this.deps.metrics.monitoringBreaches.inc({ metric: s.metric });
+    const escalation = escalationFor(r.samples, samples, this.deps.settings.unknownLimit);
+    if (escalation && !r.escalated.has(escalation.reason)) {
+      r.escalated.add(escalation.reason);
+      const status: WindowStatus = escalation.reason === 'monitoring_breach' || r.window.status === 'breached' ? 'breached' : 'escalated';
+      r.window = { ...r.window, status, escalation: r.window.escalation ?? escalation.reason };
+      effects.push(
+        { type: 'window-update', id: r.window.id, status, escalation: r.window.escalation, finishedAt: null },
+        { type: 'escalation', target, reason: escalation.reason, at },
+      );
+      this.escalate(r, escalation);
+    }
+    this.deps.log.info({ windowId: r.window.id, at: new Date(at).toISOString(), samples: samples.map((s) => `${s.metric}=${s.value === null ? 'none' : formatValue(s.value)} ${s.state}`) }, 'monitoring sample');
+    await this.deps.record(effects);
+  }
+
+  private escalate(r: Running, escalation: Escalation): void {
+    const { metrics, notifications } = this.deps;
+    metrics.escalations.inc({ reason: escalation.reason });
+    const rollback = r.window.rollbackId ? this.deps.store.rollback(r.window.rollbackId) : undefined;
+    const decision = rollback?.decisionId ? this.deps.store.decision(rollback.decisionId) : undefined;
+    const target = { namespace: r.window.namespace, name: r.window.name };
+    let event: NotificationEvent;
+    if (escalation.reason === 'monitoring_breach' && rollback) {
+      const s = escalation.sample;
+      event = { type: 'window_breached', rollback, metric: s.metric, value: s.value ?? Number.NaN, threshold: s.threshold ?? Number.NaN, decision };
+    } else {
+      const detail =
+        escalation.reason === 'monitoring_breach'
+          ? `${escalation.sample.metric} ${escalation.sample.detail} during the monitoring window`
+          : `${escalation.metric} unknown ${escalation.count} times in a row during the monitoring window`;
+      event = { type: 'escalated', target, reason: escalation.reason, detail, rollback, decision };
+    }
+    notifications.emit(event);
+  }
+
+  private async finish(r: Running): Promise<void> {
+    this.running.delete(r.window.id);
+    this.deps.metrics.windowsActive.set(this.running.size);
+    await r.task?.destroy();
+    const now = this.deps.clock.now();
+    const status: WindowStatus = r.window.status === 'active' ? 'recovered' : r.window.status;
+    r.window = { ...r.window, status, finishedAt: now };
+    await this.deps.record([{ type: 'window-update', id: r.window.id, status, escalation: r.window.escalation, finishedAt: now }]);
+    this.deps.log.info({ windowId: r.window.id, status }, 'monitoring window ended');
+    const rollback = r.window.rollbackId ? this.deps.store.rollback(r.window.rollbackId) : undefined;
+    if (status === 'recovered' && rollback) {
+      const decision = rollback.decisionId ? this.deps.store.decision(rollback.decisionId) : undefined;
+      const count = new Set(r.samples.map((s) => s.at)).size;
+      this.deps.notifications.emit({ type: 'recovered', rollback, detail: `${count} samples over ${Math.round((r.window.endsAt - r.window.startedAt) / 60_000)} min, no breach`, decision });
+    }
+  }
+
+  /** The window open on a target now, if any. */
+  openOn(target: Target): WindowRecord | undefined {
+    return [...this.running.values()].find((r) => r.window.namespace === target.namespace && r.window.name === target.name)?.window;
+  }
+
+  /** Windows open now (for status and tests). */
+  active(): WindowRecord[] {
+    return [...this.running.values()].map((r) => r.window);
+  }
+
+  /** Stops scheduling (shutdown); open windows stay `active` in the store and resume on the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.running.values()].map(async (r) => {
+      await r.task?.destroy();
+      await r.chain;
+    }));
+    this.running.clear();
+  }
+}

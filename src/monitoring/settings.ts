@@ -1,0 +1,79 @@
+/**
+ * `monitoring.enhanced` normalised: the seed's metrics and thresholds (in the seed's
+ * units), a PromQL template per metric, a cron schedule for the interval, and the
+ * Prometheus credentials resolved from env or files.
+ */
+import { formatDuration } from '../config/duration.js';
+import type { ConfigFile } from '../config/schema.js';
+import { resolveSecret } from '../config/secrets.js';
+import { intervalToCron } from './cron.js';
+import type { MetricSpec } from './monitor.js';
+import { DEFAULT_QUERIES } from './prometheus.js';
+
+/** The seed's alert_thresholds: error_rate 0.05 (ratio), response_time 3000 ms. */
+export const DEFAULT_THRESHOLDS: Record<string, number> = { error_rate: 0.05, response_time: 3000 };
+
+export interface MonitoringSettings {
+  enabled: boolean;
+  durationMs: number;
+  intervalMs: number;
+  cron: string;
+  /** `query` is a template: {namespace}, {name}, {window}. */
+  metrics: MetricSpec[];
+  rateWindow: string;
+  prometheusUrl: string;
+  timeoutMs: number;
+  bearerToken?: string;
+  basicAuth?: { username: string; password: string };
+  unknownLimit: number;
+  afterEscalation: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function buildMonitoringSettings(
+  enhanced: ConfigFile['monitoring']['enhanced'],
+  prometheusUrl: string,
+  env: Env,
+): { settings: MonitoringSettings; problems: string[] } {
+  const problems: string[] = [];
+  const key = 'monitoring.enhanced';
+  const cron = intervalToCron(enhanced.interval);
+  if (typeof cron !== 'string') problems.push(`${key}.interval: ${cron.problem}`);
+  if (enhanced.interval > enhanced.duration) problems.push(`${key}.interval: longer than the window's duration`);
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...enhanced.alert_thresholds };
+  const defaults = DEFAULT_QUERIES as Readonly<Record<string, string>>;
+  const metrics: MetricSpec[] = [];
+  enhanced.metrics.forEach((name, i) => {
+    const query = enhanced.queries[name] ?? defaults[name];
+    if (!query) problems.push(`${key}.metrics[${i}]: "${name}" has no default query: add one under ${key}.queries.${name}`);
+    else metrics.push({ name, query, threshold: thresholds[name] ?? null });
+  });
+  for (const name of Object.keys(enhanced.alert_thresholds)) {
+    if (!enhanced.metrics.includes(name)) problems.push(`${key}.alert_thresholds.${name}: "${name}" is not in ${key}.metrics`);
+  }
+  const settings: MonitoringSettings = {
+    enabled: enhanced.enabled,
+    durationMs: enhanced.duration,
+    intervalMs: enhanced.interval,
+    cron: typeof cron === 'string' ? cron : '',
+    metrics,
+    rateWindow: formatDuration(enhanced.rateWindow),
+    prometheusUrl,
+    timeoutMs: enhanced.timeout,
+    unknownLimit: enhanced.unknownLimit,
+    afterEscalation: enhanced.afterEscalation,
+  };
+  const { bearerToken, basicAuth } = enhanced.auth;
+  if (bearerToken) {
+    const r = resolveSecret(bearerToken, `${key}.auth.bearerToken`, env);
+    if ('problem' in r) problems.push(r.problem);
+    else settings.bearerToken = r.value;
+  }
+  if (basicAuth) {
+    const r = resolveSecret(basicAuth.password, `${key}.auth.basicAuth.password`, env);
+    if ('problem' in r) problems.push(r.problem);
+    else settings.basicAuth = { username: basicAuth.username, password: r.value };
+  }
+  return { settings, problems };
+}
