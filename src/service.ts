@@ -117,6 +117,7 @@ export class Service {
       });
       this.dispatcher.attachExecutor(this.executor);
     }
+    const prometheus = new PrometheusSampler(config.monitoring);
     this.monitor = config.monitoring.enabled
       ? new Monitor({
           settings: config.monitoring,
@@ -125,7 +126,7 @@ export class Service {
           log,
           metrics: this.metrics,
           notifications: this.notifications,
-          sampler: opts.sampler ?? new PrometheusSampler(config.monitoring),
+          sampler: opts.sampler ?? prometheus,
           record: (effects) => this.dispatcher.record(effects),
         })
       : null;
@@ -143,6 +144,7 @@ export class Service {
       kubeServer: this.kube?.server ?? null,
       executor: this.executor,
       monitor: this.monitor,
+      prometheus: prometheus.client,
       startedAt: now,
     });
     // A rollback still `running` in the store was cut off by a restart: record it as failed, not running forever.

@@ -3,6 +3,7 @@ import type { Config } from '../config/load.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Executor } from '../execution/executor.js';
 import type { Monitor } from '../monitoring/monitor.js';
+import type { PrometheusClient } from '../monitoring/prometheus.js';
 import type { Credentials } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
 import type { SqliteStore } from '../store/sqlite.js';
@@ -23,5 +24,9 @@ export interface ApiDeps {
   kubeServer: string | null;
   executor: Executor | null;
   monitor: Monitor | null;
+  /** For the incident report's range query. */
+  prometheus: PrometheusClient;
+  /** The receiver's own public URL, for links in reports and notifications. */
+  receiverUrl?: string;
   startedAt: number;
 }

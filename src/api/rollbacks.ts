@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { requireReader } from '../http/auth.js';
 import type { RollbackRecord } from '../store/records.js';
+import { buildReport } from '../report/build.js';
 import type { ApiDeps } from './deps.js';
 import { rollbackWindow } from './windows.js';
 import { parseOr400, queryOf } from './query.js';
@@ -51,6 +52,16 @@ export function rollbacksRouter(deps: ApiDeps): Router {
       return;
     }
     res.json({ ...rollbackView(r), window: rollbackWindow(deps.store, r.id) });
+  });
+  router.get('/api/v1/rollbacks/:id/report', requireReader(deps.credentials), async (req, res) => {
+    const id = String(req.params.id);
+    const r = deps.store.rollback(id);
+    if (!r) {
+      res.status(404).json({ error: `no rollback ${id}` });
+      return;
+    }
+    const report = await buildReport(r, { store: deps.store, config: deps.config, prometheus: deps.prometheus, now: deps.clock.now(), receiverUrl: deps.receiverUrl });
+    res.type('text/markdown; charset=utf-8').send(report);
   });
   return router;
 }

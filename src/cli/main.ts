@@ -2,6 +2,8 @@
 /** The `rollback-receiver` command. */
 import { Command } from 'commander';
 import { portArg, revisionArg, urlArg } from './args.js';
+import { monitorDeploymentCommand } from './monitor-deployment.js';
+import { reportCommand } from './report.js';
 import { rollbackCommand } from './rollback.js';
 import { VERSION } from '../version.js';
 import { checkConfigCommand } from './check-config.js';
@@ -51,6 +53,23 @@ program
   .option('--emergency', 'no validation, no waiting: switch traffic / scale down at once, force-delete failed pods')
   .option('--dry-run', 'print the exact API requests a live run would send; change nothing')
   .action(rollbackCommand);
+
+program
+  .command('monitor-deployment')
+  .description('watch a workload through Prometheus in a running receiver, printing samples as they arrive')
+  .option('-u, --url <url>', 'receiver base URL; operator token from $ROLLBACK_OPERATOR_TOKEN', urlArg, 'http://127.0.0.1:9095')
+  .option('-e, --environment <name>', "an environment from the config's environments map")
+  .option('-n, --namespace <namespace>', 'the namespace (instead of --environment)')
+  .option('--name <name>', 'the workload')
+  .option('-d, --duration <duration>', 'how long (e.g. 30m; default monitoring.enhanced.duration)')
+  .action(monitorDeploymentCommand);
+
+program
+  .command('report')
+  .description('print the incident report of a rollback (Markdown)')
+  .argument('<rollback-id>', 'the rollback id (GET /api/v1/rollbacks lists them)')
+  .option('-u, --url <url>', 'receiver base URL', urlArg, 'http://127.0.0.1:9095')
+  .action(reportCommand);
 
 program
   .command('status')

@@ -45,6 +45,7 @@ export interface Config {
   environments: Record<string, { namespace: string; name?: string; strategy?: StrategyName }>;
   execution: Omit<ConfigFile['execution'], 'verifyTimeout' | 'probes'> & { verifyTimeoutMs: number; probes: { urls: string[]; intervalMs: number } };
   monitoring: MonitoringSettings;
+  report: ConfigFile['report'];
 }
 
 
@@ -149,5 +150,6 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
       scaleSwap: cfg.execution.scaleSwap,
     },
     monitoring: monitoring.settings,
+    report: cfg.report,
   };
 }

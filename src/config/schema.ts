@@ -214,6 +214,15 @@ export const configFileSchema = z
       )
       .default({}),
     execution: execution.prefault({}),
+    report: z
+      .object({
+        /** The seed's escalation table, printed in every incident report. */
+        escalationContacts: z
+          .array(z.object({ role: z.string().min(1), contact: z.string().min(1), availability: z.string().default('') }).strict())
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
     monitoring,
   })
   .strict();
