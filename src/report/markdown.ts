@@ -92,7 +92,7 @@ export function renderReport(input: ReportInput): string {
 
   push('## Triggering Alerts', '');
   if (!decision || !alert) {
-    push(`None: this was a ${r.kind} rollback requested by an operator.`, '');
+    push(`None: an operator requested this ${r.kind} rollback.`, '');
   } else {
     push(`- **${alert.labels.alertname ?? 'alert'}** (${alert.status}, fingerprint ${alert.fingerprint}), trigger \`${decision.trigger}\``);
     push(`  - Labels: ${Object.entries(alert.labels).map(([k, v]) => `\`${k}="${v}"\``).join(', ')}`);
