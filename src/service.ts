@@ -21,6 +21,7 @@ import { Metrics } from './metrics.js';
 import { Monitor, type Sampler } from './monitoring/monitor.js';
 import { PrometheusSampler } from './monitoring/sampler.js';
 import type { RollbackRecord, RollbackStatus } from './store/records.js';
+import { buildNotifiers } from './notify/build.js';
 import { LogNotifier } from './notify/log.js';
 import { Notifications } from './notify/notifier.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -40,6 +41,8 @@ export interface ServiceOptions {
   kube?: KubeClient | null;
   /** Default: Prometheus at config.prometheusUrl. */
   sampler?: Sampler;
+  /** Where channel secrets named by env come from (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 /** A cluster is configured when KUBECONFIG, ~/.kube/config or an in-cluster service account exists. */
@@ -70,6 +73,7 @@ export class Service {
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly notifications: Notifications;
   private readonly credentialsNote: string;
+  private readonly channelsNote: string;
 
   constructor(private readonly opts: ServiceOptions) {
     const { config, log } = opts;
@@ -92,7 +96,15 @@ export class Service {
     const restored = this.store.restore(now - config.retentionMs, now - this.stateHorizon());
     this.state = StateIndex.restore(restored);
     this.metrics = new Metrics({ triggers: config.rollback.triggers.map((t) => t.name), defaultMetrics: opts.defaultMetrics });
-    this.notifications = new Notifications([new LogNotifier(log)], this.metrics, log);
+    const channels = buildNotifiers(config.notifications, opts.env ?? process.env, {
+      log,
+      clock,
+      serviceDryRun: config.dryRun,
+      source: config.file ?? 'defaults',
+      triggers: config.rollback.triggers.map((t) => t.name),
+    });
+    this.channelsNote = `notifications: log${channels.map((c) => `, ${c.describe()}`).join('')}`;
+    this.notifications = new Notifications([new LogNotifier(log), ...channels], this.metrics, log);
     this.dispatcher = new Dispatcher({
       config,
       store: this.store,
@@ -247,7 +259,7 @@ export class Service {
     this.dispatcher.stop();
     await this.executor?.drain();
     await this.monitor?.stop();
-    await this.notifications.drain();
+    await this.notifications.drain(SHUTDOWN_GRACE_MS);
     this.store.close();
   }
 
@@ -261,6 +273,7 @@ export class Service {
       `config: ${c.file ?? 'none (built-in defaults)'}; state: ${this.store.path}`,
       `triggers: ${c.rollback.triggers.map((t) => `${t.name}${t.actAfterMs ? ` (acts after ${formatDuration(t.actAfterMs)})` : ''}${t.automatic ? '' : ' (notify only)'}`).join(', ')}`,
       this.credentialsNote,
+      this.channelsNote,
       `guards: cooldown ${formatDuration(c.rollback.cooldownMs)}, ${c.rollback.maximumRetries} attempts per ${formatDuration(c.rollback.retryWindowMs)}, brake ${c.rollback.brake.max} per ${formatDuration(c.rollback.brake.windowMs)}`,
     ];
   }

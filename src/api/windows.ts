@@ -12,7 +12,7 @@ import type { SampleRecord, WindowRecord } from '../store/records.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import type { ApiDeps } from './deps.js';
 import { parseOr400, queryOf } from './query.js';
-import { duration } from '../config/schema.js';
+import { duration } from '../config/fields.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

@@ -46,6 +46,7 @@ export interface Config {
   execution: Omit<ConfigFile['execution'], 'verifyTimeout' | 'probes'> & { verifyTimeoutMs: number; probes: { urls: string[]; intervalMs: number } };
   monitoring: MonitoringSettings;
   report: ConfigFile['report'];
+  notifications: ConfigFile['notifications'];
 }
 
 
@@ -151,5 +152,6 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
     },
     monitoring: monitoring.settings,
     report: cfg.report,
+    notifications: cfg.notifications,
   };
 }

@@ -5,19 +5,11 @@
  */
 import { z } from 'zod';
 import { STRATEGIES } from '../model.js';
-import { parseDuration } from './duration.js';
+import { duration, secretRef } from './fields.js';
 import { MatcherError, parseMatcher, type Matcher } from '../matching/matchers.js';
 import { namespaceProblem } from '../matching/names.js';
+import { notificationsSchema } from '../notify/config.js';
 import { issueMessage } from './issues.js';
-
-export const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (typeof ms === 'string') {
-    ctx.addIssue({ code: 'custom', message: ms });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 const SIZE = /^(\d+)\s*(b|kb|kib|mb|mib)?$/i;
 const SIZE_UNIT: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1000 * 1000, mib: 1024 * 1024 };
@@ -122,12 +114,6 @@ export const SEED_METRICS = ['error_rate', 'response_time', 'cpu_usage', 'memory
 
 const metricName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'metric names are lower_snake_case');
 
-/** A secret given inline, from an environment variable, or from a file (mounted Secret). */
-const secretRef = z
-  .object({ value: z.string().min(1).optional(), env: z.string().min(1).optional(), file: z.string().min(1).optional() })
-  .strict()
-  .refine((r) => [r.value, r.env, r.file].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of value, env, file' });
-
 const monitoring = z
   .object({
     enhanced: z
@@ -214,6 +200,7 @@ export const configFileSchema = z
       )
       .default({}),
     execution: execution.prefault({}),
+    notifications: notificationsSchema,
     report: z
       .object({
         /** The seed's escalation table, printed in every incident report. */

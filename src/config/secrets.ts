@@ -1,4 +1,7 @@
-/** Secrets in config: inline, from an environment variable, or from a file (a mounted Secret). Never logged. */
+/**
+ * The one way secrets are read: inline, from an environment variable, or from a file
+ * (a mounted Secret), trimmed. Problems name the key and where it looked, never the value.
+ */
 import { readFileSync } from 'node:fs';
 
 export interface SecretRef {
@@ -7,19 +10,27 @@ export interface SecretRef {
   file?: string;
 }
 
+export type SecretResult = { value: string } | { problem: string };
 type Env = Record<string, string | undefined>;
 
-/** The secret's value, or a problem naming `key` (and never the value). */
-export function resolveSecret(ref: SecretRef, key: string, env: Env): { value: string } | { problem: string } {
-  if (ref.value !== undefined) return { value: ref.value };
-  if (ref.env !== undefined) {
-    const v = env[ref.env];
-    return v ? { value: v } : { problem: `${key}: environment variable ${ref.env} is not set` };
-  }
+export function secretFromFile(file: string, key: string): SecretResult {
+  let text: string;
   try {
-    const v = readFileSync(ref.file!, 'utf8').trim();
-    return v ? { value: v } : { problem: `${key}: ${ref.file} is empty` };
+    text = readFileSync(file, 'utf8');
   } catch (err) {
-    return { problem: `${key}: cannot read ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` };
+    return { problem: `${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
   }
+  const value = text.trim();
+  return value ? { value } : { problem: `${key}: ${file} is empty` };
+}
+
+export function secretFromEnv(name: string, key: string, env: Env): SecretResult {
+  const value = env[name]?.trim();
+  return value ? { value } : { problem: `${key}: the environment variable ${name} is not set` };
+}
+
+export function resolveSecret(ref: SecretRef, key: string, env: Env): SecretResult {
+  if (ref.value !== undefined) return { value: ref.value };
+  if (ref.env !== undefined) return secretFromEnv(ref.env, key, env);
+  return secretFromFile(ref.file!, key);
 }

@@ -234,6 +234,8 @@ export class Dispatcher {
       }
       if (d.rollback) {
         log.info({ rollbackId: d.rollback.id, target: `${d.rollback.namespace}/${d.rollback.name}`, dryRun: d.rollback.dryRun }, r.reason);
+        // Live rollbacks announce themselves from the executor; shadow mode announces what it would do here.
+        if (d.rollback.dryRun) notifications.emit({ type: 'rollback_started', rollback: d.rollback, decision: r });
         if (this.deps.executor) {
           if (d.rollback.status === 'running') void this.deps.executor.execute(d.rollback);
           else void this.deps.executor.recordPlan(d.rollback);

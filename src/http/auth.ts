@@ -4,7 +4,7 @@
  * constant time. Token values never reach a log line.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { secretFromFile } from '../config/secrets.js';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export interface Credentials {
@@ -21,15 +21,9 @@ function readToken(env: Env, name: string): string | undefined {
   const file = env[`${name}_FILE`];
   if (direct && file) throw new CredentialsError(`set ${name} or ${name}_FILE, not both`);
   if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new CredentialsError(`${name}_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-    const token = text.trim();
-    if (!token) throw new CredentialsError(`${name}_FILE: ${file} is empty`);
-    return token;
+    const r = secretFromFile(file, `${name}_FILE`);
+    if ('problem' in r) throw new CredentialsError(r.problem);
+    return r.value;
   }
   return direct || undefined;
 }

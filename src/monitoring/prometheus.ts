@@ -398,38 +398,46 @@ export class PrometheusClient {
 export const DEFAULT_RATE_WINDOW = '5m';
 
 const CONTAINERS = 'container!="",container!="POD"';
+/**
+ * The pods of Deployment {deployment}: `<deployment>-<pod-template-hash>-<suffix>` (or
+ * `<deployment>-<hash+suffix>` when Kubernetes truncates a long name). Unlike
+ * `{deployment}-.*` it does not also match Deployment `{deployment}-worker`'s pods.
+ */
+const PODS = 'pod=~"{deployment}-[a-z0-9]+(-[a-z0-9]+)?"';
 
 /**
- * Default PromQL for the seed's metrics. Placeholders: `{namespace}`, `{name}` (the
- * rollback target), `{window}` (rate range, e.g. "5m"); see {@link renderQuery}.
+ * Default PromQL for the seed's metrics. Placeholders: `{namespace}`, `{deployment}` (the
+ * Deployment serving the target; {@link renderQuery} fills it with `{name}` when not
+ * given), `{window}` (rate range, e.g. "5m").
  *
- * - error_rate: share of 5xx responses, 0..1 (seed threshold 0.05).
+ * - error_rate: share of 5xx responses, 0..1 (seed threshold 0.05). NaN when there was no
+ *   traffic in the window (0/0); no sample at all when the series do not exist.
  * - response_time: p95 latency in milliseconds (seed threshold 3000).
- * - cpu_usage / memory_usage: usage as a ratio of the limit, 0..1+, of the worst container
- *   of the target's pods (cAdvisor usage over kube-state-metrics v2 limits; containers
- *   without a limit are left out).
+ * - cpu_usage / memory_usage: usage as a ratio of the limit (1 = at the limit) of the
+ *   worst container of the Deployment's pods: cAdvisor usage over kube-state-metrics v2
+ *   limits; containers without a limit are left out.
  *
  * The application metrics are expected to carry `namespace` and `deployment` labels (e.g.
  * from relabelling); override the templates in the config when yours differ.
  */
 export const DEFAULT_QUERIES: Readonly<Record<MonitoredMetric, string>> = Object.freeze({
   error_rate:
-    'sum(rate(http_requests_total{namespace="{namespace}",deployment="{name}",code=~"5.."}[{window}]))' +
-    ' / sum(rate(http_requests_total{namespace="{namespace}",deployment="{name}"}[{window}]))',
+    'sum(rate(http_requests_total{namespace="{namespace}",deployment="{deployment}",code=~"5.."}[{window}]))' +
+    ' / sum(rate(http_requests_total{namespace="{namespace}",deployment="{deployment}"}[{window}]))',
   response_time:
     '1000 * histogram_quantile(0.95, sum by (le) (' +
-    'rate(http_request_duration_seconds_bucket{namespace="{namespace}",deployment="{name}"}[{window}])))',
+    'rate(http_request_duration_seconds_bucket{namespace="{namespace}",deployment="{deployment}"}[{window}])))',
   cpu_usage:
     'max(' +
-    `sum by (pod, container) (rate(container_cpu_usage_seconds_total{namespace="{namespace}",pod=~"{name}-.*",${CONTAINERS}}[{window}]))` +
+    `sum by (pod, container) (rate(container_cpu_usage_seconds_total{namespace="{namespace}",${PODS},${CONTAINERS}}[{window}]))` +
     ' / on (pod, container) ' +
-    'max by (pod, container) (kube_pod_container_resource_limits{namespace="{namespace}",pod=~"{name}-.*",resource="cpu"} > 0)' +
+    `max by (pod, container) (kube_pod_container_resource_limits{namespace="{namespace}",${PODS},resource="cpu"} > 0)` +
     ')',
   memory_usage:
     'max(' +
-    `max by (pod, container) (container_memory_working_set_bytes{namespace="{namespace}",pod=~"{name}-.*",${CONTAINERS}})` +
+    `max by (pod, container) (container_memory_working_set_bytes{namespace="{namespace}",${PODS},${CONTAINERS}})` +
     ' / on (pod, container) ' +
-    'max by (pod, container) (kube_pod_container_resource_limits{namespace="{namespace}",pod=~"{name}-.*",resource="memory"} > 0)' +
+    `max by (pod, container) (kube_pod_container_resource_limits{namespace="{namespace}",${PODS},resource="memory"} > 0)` +
     ')',
 });
 
@@ -443,7 +451,7 @@ export function escapePromqlString(value: string, quote: '"' | "'" = '"'): strin
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
     else if (ch === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (code < 0x20 || code === 0x7f) out += `\\u${code.toString(16).padStart(4, '0')}`;
     else out += ch;
   }
   return out;
@@ -462,13 +470,15 @@ const BARE_VALUE = /^[A-Za-z0-9_:.]+$/;
  * Fills `{placeholder}`s in a PromQL template. Inside a string literal the value is escaped
  * for that literal ("..." / '...'), and first regex-escaped when the literal is the right
  * side of `=~` or `!~` (so `pod=~"{name}-.*"` matches the name literally). Outside string
- * literals (e.g. `[{window}]`) only plain tokens are accepted. Throws on a placeholder
+ * literals (e.g. `[{window}]`) only plain tokens are accepted. `{deployment}` defaults to
+ * `{name}`. Throws on a placeholder
  * without a value or a value that cannot be placed safely. PromQL never has `{identifier}`
  * outside a string (selectors contain matchers), so the syntax does not clash.
  */
 export function renderQuery(template: string, vars: Readonly<Record<string, string | number>>): string {
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(vars, k);
   const value = (name: string): string => {
-    const v = Object.prototype.hasOwnProperty.call(vars, name) ? vars[name] : undefined;
+    const v = has(name) ? vars[name] : name === 'deployment' && has('name') ? vars.name : undefined;
     if (v === undefined) {
       throw new Error(`query template uses {${name}}, which has no value (known: ${Object.keys(vars).join(', ')})`);
     }
@@ -542,8 +552,9 @@ export function renderQuery(template: string, vars: Readonly<Record<string, stri
 /** The default query of `metric` for a target, rendered. */
 export function defaultQuery(
   metric: MonitoredMetric,
-  target: { namespace: string; name: string },
+  target: { namespace: string; name: string; deployment?: string },
   window: string = DEFAULT_RATE_WINDOW,
 ): string {
-  return renderQuery(DEFAULT_QUERIES[metric], { namespace: target.namespace, name: target.name, deployment: target.name, window });
+  const { namespace, name, deployment = name } = target;
+  return renderQuery(DEFAULT_QUERIES[metric], { namespace, name, deployment, window });
 }

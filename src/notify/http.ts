@@ -107,10 +107,8 @@ function describeFetchError(err: unknown, timeoutMs: number): { message: string;
   return { message: `request could not be sent (${e?.name ?? 'error'}: invalid URL or header)`, retry: false };
 }
 
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });
+// Timers stay referenced: a graceful shutdown awaits Notifications.drain(), which must not be cut short by an idle loop.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface DeliveryResult {
   status: number;
@@ -204,7 +202,6 @@ export class Delivery {
           minTimeout: policy.minBackoffMs,
           maxTimeout: policy.maxBackoffMs,
           randomize: false,
-          unref: true,
           onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retriesConsumed }) => {
             if (retriesLeft <= 0) return;
             // p-retry waits this long next; Retry-After may ask for more (capped at the maximum backoff).

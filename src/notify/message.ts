@@ -111,6 +111,7 @@ function iso(ms: number): string {
 }
 
 function num(value: number): string {
+  if (!Number.isFinite(value)) return 'unknown';
   return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
 }
 
@@ -186,7 +187,6 @@ function detail(event: NotificationEvent): string | undefined {
     case 'rollback_failed':
     case 'recovered':
     case 'brake_tripped':
-      return event.detail;
     case 'escalated':
       return event.detail;
     case 'window_breached':

@@ -97,7 +97,6 @@ export class Notifications {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
-      timer.unref();
     });
     const done = await Promise.race([all, timeout]);
     clearTimeout(timer);

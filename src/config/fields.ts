@@ -1,0 +1,20 @@
+/** zod field types shared by every part of the config schema. */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** Seconds (the seed's `cooldownPeriod: 300`) or a Prometheus-style string (`90s`, `5m`); parses to milliseconds. */
+export const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (typeof ms === 'string') {
+    ctx.addIssue({ code: 'custom', message: ms });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+
+/** A secret: exactly one of an inline value, an environment variable, or a file (a mounted Secret). */
+export const secretRef = z
+  .strictObject({ value: z.string().min(1).optional(), env: envName.optional(), file: z.string().min(1).optional() })
+  .refine((r) => [r.value, r.env, r.file].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of value, env, file' });
