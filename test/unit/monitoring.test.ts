@@ -41,7 +41,7 @@ describe('monitoring intervals as cron', () => {
     const c = testConfig('monitoring:\n  enhanced:\n    auth:\n      bearerToken: {env: PROM_TOKEN}\n', { PROM_TOKEN: 't0ken' });
     expect(c.monitoring.bearerToken).toBe('t0ken');
     expect(() => testConfig('monitoring:\n  enhanced:\n    auth:\n      bearerToken: {file: /nonexistent/token}\n')).toThrow(
-      /monitoring\.enhanced\.auth\.bearerToken: cannot read \/nonexistent\/token: ENOENT/,
+      /monitoring\.enhanced\.auth\.bearerToken: cannot read \/nonexistent\/token \(ENOENT\)/,
     );
   });
 });
