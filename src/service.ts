@@ -157,6 +157,7 @@ export class Service {
       executor: this.executor,
       monitor: this.monitor,
       prometheus: prometheus.client,
+      receiverUrl: config.notifications.receiverUrl,
       startedAt: now,
     });
     // A rollback still `running` in the store was cut off by a restart: record it as failed, not running forever.

@@ -21,7 +21,7 @@ type Env = Record<string, string | undefined>;
 const DEFAULT_EVENTS: Record<'slack' | 'pagerduty' | 'webhook' | 'statuspage', readonly NotificationType[]> = {
   slack: NOTIFICATION_TYPES,
   webhook: NOTIFICATION_TYPES,
-  pagerduty: ['rollback_started', 'escalated', 'recovered'],
+  pagerduty: ['rollback_started', 'escalated', 'window_breached', 'recovered'],
   statuspage: ['rollback_started', 'escalated', 'recovered'],
 };
 /** Shadow-mode events go to chat and webhooks, never to the pager or the customers' status page, unless asked. */

@@ -277,7 +277,7 @@ describe('all channels together', () => {
     const lines = channels.map((c: HttpChannel) => c.describe());
     expect(lines).toEqual([
       'slack (all events; channel #ops)',
-      'pagerduty (rollback_started, escalated, recovered; not for dry runs; pages on starts by error_rate)',
+      'pagerduty (rollback_started, escalated, window_breached, recovered; not for dry runs; pages on starts by error_rate)',
       'webhook (all events)',
       'statuspage (rollback_started, escalated, recovered; not for dry runs)',
     ]);
