@@ -17,8 +17,8 @@ export interface RollbackView {
 }
 
 /** A receiver on the real clock (executors time out by it), live unless env says otherwise. */
-export function startReceiver(kube: KubeClient, yaml: string, env: Record<string, string> = { ROLLBACK_DRY_RUN: 'false' }): Receiver {
-  return startTestService({ yaml, env, clock: systemClock, kube, credentials: { operatorToken: OPERATOR } });
+export function startReceiver(kube: KubeClient, yaml: string, env: Record<string, string> = { ROLLBACK_DRY_RUN: 'false' }, stateDir?: string): Receiver {
+  return startTestService({ yaml, env, clock: systemClock, kube, credentials: { operatorToken: OPERATOR }, stateDir });
 }
 
 export async function finished(s: Receiver, id: string, timeoutMs = 60_000): Promise<RollbackView> {
