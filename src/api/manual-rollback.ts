@@ -9,10 +9,8 @@ import { planView } from '../execution/strategies/strategy.js';
 import { requireOperator } from '../http/auth.js';
 import { newId } from '../ids.js';
 import { jsonBody } from '../intake/json-body.js';
-import { nameProblem } from '../matching/names.js';
-import { derivedSuffixes, namespaceAllowed } from '../matching/target.js';
-import { namespaceProblem } from '../matching/names.js';
-import { STRATEGIES, type RollbackKind, type StrategyName } from '../model.js';
+import { STRATEGIES, type RollbackKind } from '../model.js';
+import { operatorTarget } from './operator-target.js';
 import type { RollbackRecord } from '../store/records.js';
 import type { ApiDeps } from './deps.js';
 import { parseOr400 } from './query.js';
@@ -41,33 +39,19 @@ export function manualRollbackRouter(deps: ApiDeps): Router {
   router.post('/api/v1/rollbacks', requireOperator(deps.credentials), ...jsonBody(deps.config.bodyLimitBytes), async (req, res) => {
     const b = parseOr400(body, req.body, res, 'rollback request');
     if (!b) return;
-    const env = b.environment !== undefined ? deps.config.environments[b.environment] : undefined;
-    if (b.environment !== undefined && !env) {
-      res.status(400).json({ error: `unknown environment "${b.environment}" (configured: ${Object.keys(deps.config.environments).join(', ') || 'none'})` });
+    const checked = operatorTarget(b, deps.config);
+    if (!checked.ok) {
+      res.status(400).json({ error: checked.problem });
       return;
     }
-    const namespace = b.namespace ?? env?.namespace;
-    const name = b.name ?? env?.name;
-    const strategy: StrategyName = b.strategy ?? env?.strategy ?? 'deployment-undo';
-    if (!namespace || !name) {
-      res.status(400).json({ error: 'name the target: namespace and name, or an environment that maps to both' });
-      return;
-    }
-    const problem =
-      namespaceProblem(namespace) ??
-      namespaceAllowed(namespace, deps.config.rollback.namespaces) ??
-      derivedSuffixes(strategy, deps.config.execution).map((s) => nameProblem(name + s)).find(Boolean);
-    if (problem) {
-      res.status(400).json({ error: problem });
-      return;
-    }
+    const { target, strategy } = checked;
+    const { namespace, name } = target;
     const executor = deps.executor;
     if (!executor) {
       res.status(503).json({ error: 'no cluster configured: manual rollbacks need KUBECONFIG or an in-cluster service account' });
       return;
     }
     const kind: RollbackKind = b.emergency ? 'emergency' : b.automatic ? 'automatic' : 'manual';
-    const target = { namespace, name };
     const now = deps.clock.now();
     const id = newId(now);
     const opts = { kind, toRevision: b.toRevision, rollbackTag: b.rollbackTag };

@@ -7,10 +7,10 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { requireOperator, requireReader } from '../http/auth.js';
 import { jsonBody } from '../intake/json-body.js';
-import { nameProblem, namespaceProblem } from '../matching/names.js';
 import type { SampleRecord, WindowRecord } from '../store/records.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import type { ApiDeps } from './deps.js';
+import { operatorTarget } from './operator-target.js';
 import { parseOr400, queryOf } from './query.js';
 import { duration } from '../config/fields.js';
 
@@ -76,22 +76,12 @@ export function windowsRouter(deps: ApiDeps): Router {
   router.post('/api/v1/windows', requireOperator(deps.credentials), ...jsonBody(deps.config.bodyLimitBytes), async (req, res) => {
     const b = parseOr400(startBody, req.body, res, 'window request');
     if (!b) return;
-    const env = b.environment !== undefined ? deps.config.environments[b.environment] : undefined;
-    if (b.environment !== undefined && !env) {
-      res.status(400).json({ error: `unknown environment "${b.environment}" (configured: ${Object.keys(deps.config.environments).join(', ') || 'none'})` });
+    const checked = operatorTarget(b, deps.config);
+    if (!checked.ok) {
+      res.status(400).json({ error: checked.problem });
       return;
     }
-    const namespace = b.namespace ?? env?.namespace;
-    const name = b.name ?? env?.name;
-    if (!namespace || !name) {
-      res.status(400).json({ error: 'name the target: namespace and name, or an environment that maps to both' });
-      return;
-    }
-    const problem = namespaceProblem(namespace) ?? nameProblem(name);
-    if (problem) {
-      res.status(400).json({ error: problem });
-      return;
-    }
+    const { namespace, name } = checked.target;
     if (!deps.monitor) {
       res.status(409).json({ error: 'monitoring is disabled (monitoring.enhanced.enabled: false)' });
       return;

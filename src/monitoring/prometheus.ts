@@ -183,7 +183,11 @@ export class PrometheusClient {
     }
     let basic = opts.basicAuth;
     if (parsed.username || parsed.password) {
-      basic ??= { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+      try {
+        basic ??= { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+      } catch {
+        throw new TypeError('Prometheus URL has badly percent-encoded credentials');
+      }
       parsed.username = '';
       parsed.password = '';
     }
