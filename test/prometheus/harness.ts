@@ -155,23 +155,29 @@ export function tmpBase(): string {
   return process.env.PROMETHEUS_TMPDIR ?? (roomyTmpfs('/dev/shm') ? '/dev/shm' : os.tmpdir());
 }
 
-/** Every live process group we started, for the synchronous exit handler. */
+/**
+ * Every live process group and temp dir we own, for the synchronous exit handler. The
+ * handler is attached only while there is something to clean up, so that test files
+ * loading this module afresh (jest) do not pile up 'exit' listeners.
+ */
 const liveGroups = new Set<number>();
 const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const pgid of liveGroups) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
+let exitHookAttached = false;
+function onExit(): void {
+  for (const pgid of liveGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* gone */
     }
-    for (const d of liveDirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  }
+  for (const d of liveDirs) fs.rmSync(d, { recursive: true, force: true });
+}
+function syncExitHook(): void {
+  const needed = liveGroups.size > 0 || liveDirs.size > 0;
+  if (needed && !exitHookAttached) process.on('exit', onExit);
+  if (!needed && exitHookAttached) process.off('exit', onExit);
+  exitHookAttached = needed;
 }
 
 function killGroup(pid: number, sig: NodeJS.Signals): void {
@@ -206,7 +212,7 @@ class PrometheusProcess implements RunningPrometheus {
   ) {
     this.tmpDir = fs.mkdtempSync(path.join(tmpBase(), TMP_PREFIX));
     liveDirs.add(this.tmpDir);
-    installExitHook();
+    syncExitHook();
     this.url = `http://127.0.0.1:${port}`;
     this.configPath = path.join(this.tmpDir, 'prometheus.yml');
     this.logPath = path.join(this.tmpDir, 'prometheus.log');
@@ -349,12 +355,14 @@ class PrometheusProcess implements RunningPrometheus {
     child.unref();
     const pid = child.pid;
     liveGroups.add(pid);
+    syncExitHook();
     this.child = child;
     this.exitInfo = undefined;
     this.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         this.exitInfo = signal ? `signal ${signal}` : `code ${code}`;
         liveGroups.delete(pid);
+        syncExitHook();
         killGroup(pid, 'SIGKILL'); // stragglers
         this.writePgids();
         resolve();
@@ -483,6 +491,7 @@ class PrometheusProcess implements RunningPrometheus {
       if (w?.pid && w.exitCode === null) killGroup(w.pid, 'SIGKILL');
       fs.rmSync(this.tmpDir, { recursive: true, force: true });
       liveDirs.delete(this.tmpDir);
+      syncExitHook();
     })();
     return this.stopping;
   }
