@@ -125,7 +125,7 @@ export class Service {
         notifications: this.notifications,
         record: (effects) => this.dispatcher.record(effects),
         decisionOf: (id) => this.store.decision(id),
-        onFinished: (rollback, status) => this.afterRollback(rollback, status),
+        onFinished: (rollback, status, serving) => this.afterRollback(rollback, status, serving?.name ?? rollback.name),
       });
       this.dispatcher.attachExecutor(this.executor);
     }
@@ -180,11 +180,11 @@ export class Service {
   }
 
   /** Opens the monitoring window after a successful rollback (and after an escalated one when configured). */
-  private afterRollback(rollback: RollbackRecord, status: RollbackStatus): void {
+  private afterRollback(rollback: RollbackRecord, status: RollbackStatus, deployment: string): void {
     const m = this.opts.config.monitoring;
     if (!this.monitor || !m.enabled) return;
     if (status !== 'success' && !(status === 'escalated' && m.afterEscalation)) return;
-    this.monitor.start(rollback, rollback.id).catch((err: Error) => this.opts.log.error({ rollbackId: rollback.id, err: err.message }, 'could not open the monitoring window'));
+    this.monitor.start(rollback, rollback.id, m.durationMs, deployment).catch((err: Error) => this.opts.log.error({ rollbackId: rollback.id, err: err.message }, 'could not open the monitoring window'));
   }
 
   /** How far back rollbacks matter to the guards. */

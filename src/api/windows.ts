@@ -22,6 +22,7 @@ export function windowView(w: WindowRecord, samples: SampleRecord[]) {
     rollbackId: w.rollbackId,
     namespace: w.namespace,
     name: w.name,
+    deployment: w.deployment,
     status: w.status,
     escalation: w.escalation,
     startedAt: iso(w.startedAt),

@@ -36,7 +36,7 @@ export interface ExecutorDeps {
   /** The decision that started a rollback, for notification context. */
   decisionOf: (id: string) => DecisionRecord | undefined;
   /** Called once a live rollback has finished and is recorded (opens the monitoring window). */
-  onFinished?: (rollback: RollbackRecord, status: RollbackStatus) => void;
+  onFinished?: (rollback: RollbackRecord, status: RollbackStatus, serving: Target | undefined) => void;
 }
 
 export interface ExecuteOptions {
@@ -167,6 +167,8 @@ export class Executor {
     const sopts: StrategyOptions = { kind: rollback.kind, ...opts };
     const strategy = this.strategy(rollback.strategy);
     let object: Inspection['object'] | undefined;
+    /** The Deployment that serves once the rollback is done (what monitoring watches). */
+    let serving: Target | undefined;
     let status: RollbackStatus = 'success';
     let escalation: string | undefined;
     let summary = '';
@@ -177,6 +179,7 @@ export class Executor {
       if (!strategy) throw new Error(`strategy ${rollback.strategy} is not available in this build`);
       let inspection = await strategy.inspect(this.reader(deadline, steps), rollback, sopts);
       object = inspection.object;
+      serving = strategy.verifies(inspection)[0];
       steps.push(this.step('inspected', JSON.stringify(inspection.snapshot)));
       void this.event(object, 'RollbackStarted', `${rollback.kind} rollback ${rollback.id} with ${rollback.strategy}: ${rollback.reason}`);
       if (rollback.kind !== 'emergency' && inspection.facts.validationProblem) {
@@ -239,7 +242,7 @@ export class Executor {
       metrics.escalations.inc({ reason: escalation });
       this.deps.notifications.emit({ type: 'escalated', target: rollback, reason: escalation, detail: `rollback ${rollback.id}: ${summary}`, rollback: done, decision });
     }
-    this.deps.onFinished?.(done, status);
+    this.deps.onFinished?.(done, status, serving);
   }
 
   private async apply(plan: PlanStep[], deadline: number, steps: RollbackStep[]): Promise<void> {

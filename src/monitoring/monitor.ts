@@ -24,9 +24,14 @@ export interface MetricSpec {
   threshold: number | null;
 }
 
-/** Reads one metric of one target at one time. */
+/** What a window watches: the target, and the Deployment serving it after the rollback. */
+export interface Watched extends Target {
+  deployment: string;
+}
+
+/** Reads one metric of one workload at one time. */
 export interface Sampler {
-  read(target: Target, metric: MetricSpec, at: number): Promise<Reading>;
+  read(watched: Watched, metric: MetricSpec, at: number): Promise<Reading>;
 }
 
 export interface MonitorDeps {
@@ -56,7 +61,7 @@ export class Monitor {
   constructor(private readonly deps: MonitorDeps) {}
 
   /** Opens a window on the target, or returns the one already open (monitor-deployment attaches to it). */
-  async start(target: Target, rollbackId: string | null, durationMs = this.deps.settings.durationMs): Promise<WindowRecord> {
+  async start(target: Target, rollbackId: string | null, durationMs = this.deps.settings.durationMs, deployment = target.name): Promise<WindowRecord> {
     const open = this.openOn(target);
     if (open) return open;
     const now = this.deps.clock.now();
@@ -65,6 +70,7 @@ export class Monitor {
       rollbackId,
       namespace: target.namespace,
       name: target.name,
+      deployment,
       startedAt: now,
       endsAt: now + durationMs,
       intervalMs: this.deps.settings.intervalMs,
@@ -117,9 +123,10 @@ export class Monitor {
 
   private async sample(r: Running, at: number): Promise<void> {
     const target = { namespace: r.window.namespace, name: r.window.name };
+    const watched = { ...target, deployment: r.window.deployment };
     const samples: SampleRecord[] = await Promise.all(
       this.deps.settings.metrics.map(async (metric) => {
-        const reading = await this.deps.sampler.read(target, metric, at);
+        const reading = await this.deps.sampler.read(watched, metric, at);
         const { state, detail } = classify(reading, metric.threshold);
         return { windowId: r.window.id, at, metric: metric.name, value: reading.value, threshold: metric.threshold, state, detail };
       }),

@@ -1,7 +1,6 @@
 /** Reads a monitoring metric for a target through the Prometheus HTTP API, at the sample's time. */
-import type { Target } from '../model.js';
 import type { Reading } from './evaluate.js';
-import type { MetricSpec, Sampler } from './monitor.js';
+import type { MetricSpec, Sampler, Watched } from './monitor.js';
 import { PrometheusClient, renderQuery } from './prometheus.js';
 import type { MonitoringSettings } from './settings.js';
 
@@ -17,13 +16,13 @@ export class PrometheusSampler implements Sampler {
     });
   }
 
-  query(metric: MetricSpec, target: Target): string {
-    return renderQuery(metric.query, { namespace: target.namespace, name: target.name, deployment: target.name, window: this.settings.rateWindow });
+  query(metric: MetricSpec, watched: Watched): string {
+    return renderQuery(metric.query, { namespace: watched.namespace, name: watched.name, deployment: watched.deployment, window: this.settings.rateWindow });
   }
 
-  async read(target: Target, metric: MetricSpec, at: number): Promise<Reading> {
+  async read(watched: Watched, metric: MetricSpec, at: number): Promise<Reading> {
     try {
-      const result = await this.client.instant(this.query(metric, target), at);
+      const result = await this.client.instant(this.query(metric, watched), at);
       if (result.length === 0) return { value: null };
       // Several series (a template without aggregation): judge the worst one.
       return { value: Math.max(...result.map((s) => s.value)) };

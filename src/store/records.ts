@@ -79,6 +79,8 @@ export interface WindowRecord {
   rollbackId: string | null;
   namespace: string;
   name: string;
+  /** The Deployment serving after the rollback ({deployment} in queries): `<name>-blue`, `<name>-previous`, or the name. */
+  deployment: string;
   startedAt: number;
   endsAt: number;
   intervalMs: number;

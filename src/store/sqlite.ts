@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS windows (
   rollback_id TEXT,
   namespace TEXT NOT NULL,
   name TEXT NOT NULL,
+  deployment TEXT NOT NULL,
   started_at INTEGER NOT NULL,
   ends_at INTEGER NOT NULL,
   interval_ms INTEGER NOT NULL,
@@ -152,8 +153,8 @@ export class SqliteStore {
       getRollback: this.db.prepare<[string], RollbackRow>(`SELECT * FROM rollbacks WHERE id = ?`),
       ping: this.db.prepare(`SELECT 1`),
       openWindow: this.db.prepare(
-        `INSERT INTO windows (id, rollback_id, namespace, name, started_at, ends_at, interval_ms, status, escalation, finished_at)
-         VALUES (@id, @rollbackId, @namespace, @name, @startedAt, @endsAt, @intervalMs, @status, @escalation, @finishedAt)`,
+        `INSERT INTO windows (id, rollback_id, namespace, name, deployment, started_at, ends_at, interval_ms, status, escalation, finished_at)
+         VALUES (@id, @rollbackId, @namespace, @name, @deployment, @startedAt, @endsAt, @intervalMs, @status, @escalation, @finishedAt)`,
       ),
       updateWindow: this.db.prepare(`UPDATE windows SET status = ?, escalation = ?, finished_at = ? WHERE id = ?`),
       addSample: this.db.prepare(
@@ -417,6 +418,7 @@ interface WindowRow {
   rollback_id: string | null;
   namespace: string;
   name: string;
+  deployment: string;
   started_at: number;
   ends_at: number;
   interval_ms: number;
@@ -431,6 +433,7 @@ function toWindow(r: WindowRow): WindowRecord {
     rollbackId: r.rollback_id,
     namespace: r.namespace,
     name: r.name,
+    deployment: r.deployment,
     startedAt: r.started_at,
     endsAt: r.ends_at,
     intervalMs: r.interval_ms,

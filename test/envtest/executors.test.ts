@@ -264,6 +264,12 @@ describe('blue-green and scale-swap', () => {
     expect(svcObj.spec?.selector).toEqual({ app: 'shop', color: 'blue' });
     await k.available(ns, 'shop-blue', 2);
     expect((await k.read(ns, 'shop-green')).spec?.replicas).toBe(0);
+    // The monitoring window watches the colour now serving, not the Service's name.
+    const withWindow = await waitFor(async () => {
+      const r = (await request(liveSvc.service.app).get(`/api/v1/rollbacks/${d!.rollbackId}`).set('Authorization', `Bearer ${OPERATOR}`)).body;
+      return r.window ? r : undefined;
+    }, 10_000);
+    expect(withWindow.window).toMatchObject({ namespace: ns, name: 'shop', deployment: 'shop-blue', status: 'active' });
   }, 90_000);
 
   it('scale-swap scales previous up to current, waits, then current to 0', async () => {

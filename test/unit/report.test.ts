@@ -54,7 +54,7 @@ describe('incident report', () => {
       rollback: rollback(),
       decision: decision(),
       window: {
-        window: { id: 'w1', rollbackId: 'rb1', namespace: 'prod', name: 'api', startedAt: T + 95_000, endsAt: T + 1_895_000, intervalMs: 60_000, status: 'recovered', escalation: null, finishedAt: T + 1_895_000 },
+        window: { id: 'w1', rollbackId: 'rb1', namespace: 'prod', name: 'api', deployment: 'api', startedAt: T + 95_000, endsAt: T + 1_895_000, intervalMs: 60_000, status: 'recovered', escalation: null, finishedAt: T + 1_895_000 },
         samples: [{ windowId: 'w1', at: T + 155_000, metric: 'error_rate', value: 0.01, threshold: 0.05, state: 'ok', detail: '' }],
       },
       history: { query: 'sum(rate(x[5m]))', points: [{ at: T - 120_000, value: 0.02 }, { at: T - 60_000, value: 0.23 }] },
