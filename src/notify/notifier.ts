@@ -60,7 +60,10 @@ export class Notifications {
     private readonly channels: readonly Notifier[],
     private readonly metrics: Metrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // Start every channel's series at 0, so increase() sees its very first failure.
+    for (const c of channels) for (const result of ['success', 'failed']) metrics.notifications.inc({ channel: c.channel, result }, 0);
+  }
 
   emit(event: NotificationEvent): void {
     for (const channel of this.channels) {

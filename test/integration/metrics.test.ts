@@ -79,6 +79,8 @@ describe('GET /metrics', () => {
     expect(valueOf(exp, 'rollback_in_progress')).toBe(0);
     expect(valueOf(exp, 'rollback_monitoring_windows_active')).toBe(0);
     expect(seriesOf(exp, 'rollback_cooldown_active', 'gauge')).toEqual([]);
+    for (const result of ['success', 'failed']) expect(valueOf(exp, 'rollback_notifications_total', { channel: 'log', result })).toBe(0);
+    for (const metric of ['error_rate', 'response_time', 'cpu_usage', 'memory_usage']) expect(valueOf(exp, 'rollback_monitoring_breaches_total', { metric })).toBe(0);
   });
 
   it('counts decisions by trigger and decision', async () => {

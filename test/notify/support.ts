@@ -136,10 +136,10 @@ export function testMetrics(): Metrics {
   return new Metrics({ triggers: ['error_rate', 'health_check'], defaultMetrics: false });
 }
 
-/** rollback_notifications_total{channel,result} as a plain map "channel/result" → count. */
+/** rollback_notifications_total{channel,result} as a plain map "channel/result" → count (the series pre-set to 0 left out). */
 export async function notificationCounts(metrics: Metrics): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const v of (await metrics.notifications.get()).values) out[`${String(v.labels.channel)}/${String(v.labels.result)}`] = v.value;
+  for (const v of (await metrics.notifications.get()).values) if (v.value > 0) out[`${String(v.labels.channel)}/${String(v.labels.result)}`] = v.value;
   return out;
 }
 
