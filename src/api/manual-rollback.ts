@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { planView } from '../execution/strategies/strategy.js';
 import { requireOperator } from '../http/auth.js';
 import { newId } from '../ids.js';
+import { scriptedRollbackVerdict } from '../guards/index.js';
 import { jsonBody } from '../intake/json-body.js';
 import { STRATEGIES, type RollbackKind } from '../model.js';
 import { operatorTarget } from './operator-target.js';
@@ -26,7 +27,7 @@ const body = z
     rollbackTag: z.string().min(1).max(128).optional(),
     reason: z.string().min(1, 'say why (reason)').max(2000),
     emergency: z.boolean().default(false),
-    /** The seed's `--automatic`: recorded as an automatic rollback and held by the freeze switch. */
+    /** The seed's `--automatic`: recorded as an automatic rollback and held by the same freeze, cooldown, retry and brake guards as alerts. */
     automatic: z.boolean().default(false),
     dryRun: z.boolean().default(false),
   })
@@ -67,9 +68,12 @@ export function manualRollbackRouter(deps: ApiDeps): Router {
       res.status(409).json({ error: 'the receiver runs in dry-run mode: nothing is rolled back (send dryRun: true to see the plan)' });
       return;
     }
-    if (kind === 'automatic' && deps.state.freeze()) {
-      res.status(409).json({ error: 'automatic rollbacks are frozen (DELETE /api/v1/freeze to resume)' });
-      return;
+    if (kind === 'automatic') {
+      const verdict = scriptedRollbackVerdict({ target, strategy, state: deps.state, now, policy: deps.config.rollback });
+      if (verdict) {
+        res.status(409).json({ error: `automatic rollback refused (${verdict.decision}): ${verdict.reason}`, decision: verdict.decision });
+        return;
+      }
     }
     if (deps.state.isRunning(target)) {
       res.status(409).json({ error: `a rollback of ${namespace}/${name} is running now` });

@@ -5,7 +5,7 @@ import { cooldownGuard } from './cooldown.js';
 import { disabledGuard } from './disabled.js';
 import { duplicateGuard } from './duplicate.js';
 import { frozenGuard } from './frozen.js';
-import type { Guard } from './guard.js';
+import type { Guard, GuardInput, Verdict } from './guard.js';
 import { inProgressGuard } from './in-progress.js';
 import { noMatchGuard } from './no-match.js';
 import { notAllowedGuard } from './not-allowed.js';
@@ -29,3 +29,18 @@ export const GUARDS: readonly Guard[] = [
   validationGuard,
   actAfterGuard,
 ];
+
+/**
+ * The guards an operator's `--automatic` rollback (the seed's automation script) still
+ * meets: the same freeze, one-at-a-time, cooldown, retry and brake rules as alerts.
+ */
+const SCRIPTED_GUARDS: readonly Guard[] = [frozenGuard, inProgressGuard, cooldownGuard, retriesGuard, brakeGuard];
+
+export function scriptedRollbackVerdict(input: Omit<GuardInput, 'alert' | 'intent' | 'cluster' | 'dryRun'>): Verdict | undefined {
+  const intent = { trigger: { name: 'operator', matchers: [], actAfterMs: 0, automatic: true } } as unknown as GuardInput['intent'];
+  for (const guard of SCRIPTED_GUARDS) {
+    const verdict = guard.check({ ...input, intent, alert: undefined as never, cluster: null, dryRun: false });
+    if (verdict) return verdict;
+  }
+  return undefined;
+}

@@ -350,5 +350,8 @@ describe('blue-green and scale-swap', () => {
     expect(ok.body.kind).toBe('manual');
     expect((await finished(liveSvc, ok.body.id)).status).toBe('success');
     expect(k.image(await k.read(ns, 'api'))).toBe('app:v1');
+    // The seed's `--automatic` script path meets the same guards as alerts: the target is cooling down now.
+    const scripted = await request(liveSvc.service.app).post('/api/v1/rollbacks').set(auth).send({ namespace: ns, name: 'api', reason: 'script', automatic: true }).expect(409);
+    expect(scripted.body).toMatchObject({ decision: 'cooldown', error: expect.stringMatching(/^automatic rollback refused \(cooldown\): .*\/api was rolled back at /) });
   }, 90_000);
 });
