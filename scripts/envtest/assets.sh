@@ -3,7 +3,7 @@
 # prints the directory holding them as the ONLY line on stdout.
 #
 #  * If $KUBEBUILDER_ASSETS is set and holds the three binaries, prints it.
-#  * Else fills ${ENVTEST_CACHE:-/var/cache/rollback-receiver/envtest/v1.20.2}
+#  * Else fills ${ENVTEST_CACHE:-/var/cache/rollback-receiver/envtest/v1.20.2-reflect2}
 #    from Debian alone: etcd from the etcd-server package, kube-apiserver and
 #    kube-controller-manager built from Debian's `kubernetes` source package
 #    (v1.20.2) with Debian's golang-go. First run: ~5-10 min; cached: instant.
@@ -13,7 +13,8 @@
 set -euo pipefail
 
 BINARIES=(etcd kube-apiserver kube-controller-manager)
-CACHE="${ENVTEST_CACHE:-/var/cache/rollback-receiver/envtest/v1.20.2}"
+# -reflect2: built with reflect2 1.0.2 (see below); a cache from before that crashes on custom resources.
+CACHE="${ENVTEST_CACHE:-/var/cache/rollback-receiver/envtest/v1.20.2-reflect2}"
 BUILD_ROOT="${ENVTEST_BUILD_DIR:-/var/cache/rollback-receiver/build}"
 K8S_SRC_PKG="kubernetes"
 K8S_WANT_VERSION="1.20.2"
@@ -147,6 +148,21 @@ if [[ ! -x "$CACHE/kube-apiserver" || ! -x "$CACHE/kube-controller-manager" ]]; 
   log "source tree: $srcdir"
   grep -q "$K8S_WANT_VERSION" "$srcdir/debian/changelog" 2>/dev/null ||
     log "WARNING: $srcdir/debian/changelog does not mention $K8S_WANT_VERSION"
+
+  # Kubernetes 1.20 vendors modern-go/reflect2 1.0.1, which corrupts memory under Go >= 1.18
+  # (json-iterator's map encoding): kube-apiserver dies with "fatal error: fault" on the first
+  # custom-resource request. Debian's reflect2 1.0.2 is the fixed release: build with it.
+  REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
+  if [[ ! -f "$REFLECT2/go_above_118.go" ]]; then
+    apt_update
+    log "apt-get install golang-github-modern-go-reflect2-dev"
+    apt-get install "${APT_OPTS[@]}" --no-install-recommends golang-github-modern-go-reflect2-dev >&2
+  fi
+  rm -rf "$srcdir/vendor/github.com/modern-go/reflect2"
+  mkdir -p "$srcdir/vendor/github.com/modern-go/reflect2"
+  cp "$REFLECT2"/*.go "$REFLECT2"/*.s "$srcdir/vendor/github.com/modern-go/reflect2/" 2>/dev/null || cp "$REFLECT2"/*.go "$srcdir/vendor/github.com/modern-go/reflect2/"
+  rm -f "$srcdir"/vendor/github.com/modern-go/reflect2/*_test.go
+  log "vendored modern-go/reflect2 replaced by Debian's $(dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev)"
 
   # GOPATH-mode build, the way debian/rules does it.
   cd "$srcdir"

@@ -49,9 +49,13 @@ function defaultTrigger(name: string, threshold?: number): Trigger {
   };
 }
 
-/** Returns the triggers, or the problems (each naming the entry) when the list contradicts itself. */
+/**
+ * Returns the triggers, or the problems (each naming the entry) when the list contradicts
+ * itself. No list, or an empty one (how Helm values clear a list), means every default
+ * trigger — as the chart renders the alert rules; `rollback.automatic: false` turns actions off.
+ */
 export function buildTriggers(entries: TriggerEntry[] | undefined): { triggers: Trigger[]; problems: string[] } {
-  if (entries === undefined) {
+  if (entries === undefined || entries.length === 0) {
     return { triggers: Object.keys(DEFAULT_TRIGGERS).map((n) => defaultTrigger(n)), problems: [] };
   }
   const triggers: Trigger[] = [];

@@ -36,6 +36,10 @@ describe('configuration', () => {
     expect(c.rollback.namespaces.deny).toEqual(['kube-system']);
   });
 
+  it('treats an empty trigger list like none given: every default trigger, as the chart renders the rules', () => {
+    expect(loadConfig(write('rollback:\n  triggers: []\n'), {}).rollback.triggers).toHaveLength(5);
+  });
+
   it("accepts the seed's Helm rollback block unchanged", () => {
     const c = loadConfig(
       write(`rollback:
