@@ -1,14 +1,15 @@
 /**
- * The Helm values blocks of the operations document (../shared/seed/rollback-procedures.md):
- * `rollback:` (Automated Rollback > Configuration) and `monitoring.enhanced`
- * (Monitoring After Rollback). The chart must take both unchanged.
+ * The Helm values blocks of the operations document (../shared/seed/rollback-procedures.md),
+ * kept verbatim in test/fixtures/seed-helm-values.yaml so the repo tests itself: `rollback:`
+ * (Automated Rollback > Configuration) and `monitoring.enhanced` (Monitoring After
+ * Rollback). The chart must take both unchanged.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ROOT } from './chart.js';
 
-export const SEED_DOC = path.resolve(ROOT, '../shared/seed/rollback-procedures.md');
+export const SEED_DOC = path.resolve(ROOT, 'test/fixtures/seed-helm-values.yaml');
 
 export interface SeedBlock {
   /** The fenced block's text, exactly as in the document. */
@@ -17,8 +18,8 @@ export interface SeedBlock {
 }
 
 function yamlBlocks(): SeedBlock[] {
-  const doc = fs.readFileSync(SEED_DOC, 'utf8');
-  return [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => ({ text: m[1]!, value: parse(m[1]!) as Record<string, unknown> }));
+  const doc = fs.readFileSync(SEED_DOC, 'utf8').replace(/^(#.*\n)+/, '');
+  return doc.split(/^---\n/m).map((text) => ({ text, value: parse(text) as Record<string, unknown> }));
 }
 
 /** The document's block whose only top-level key is `key`. */
