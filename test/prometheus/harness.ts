@@ -6,21 +6,20 @@
  * for the caller's loopback targets and optional rule files into a fresh temp dir, starts
  * Prometheus on 127.0.0.1 with a random free port and waits for /-/ready.
  *
- * Process hygiene follows test/envtest/cluster.ts: Prometheus runs in its own process
- * group (detached), a process 'exit' hook SIGKILLs every live group and removes the temp
- * dirs, and a detached watchdog shell kills the group and removes the dir if this Node
- * process dies without running its exit hooks (SIGKILL, fatal signal). A start that fails
- * throws with the tail of Prometheus's own log.
+ * Process hygiene is test/support/daemon.ts's (shared with the Alertmanager harness):
+ * Prometheus runs in its own process group (detached), a process 'exit' hook SIGKILLs every
+ * live group and removes the temp dirs, and a detached watchdog shell kills the group and
+ * removes the dir if this Node process dies without running its exit hooks (SIGKILL, fatal
+ * signal). A start that fails throws with the tail of Prometheus's own log; a port taken
+ * between picking and binding it is retried once.
  *
  * Avoids `import.meta` and top-level await, so that it loads the same under ts-jest,
  * tsx (scripts, jest globalSetup through tsImport) and plain Node after tsc.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
+import { Daemon, freePort, sleep, startOnFreePort, tmpBase as daemonTmpBase } from '../support/daemon.js';
 
 // ------------------------------------------------------------------- options
 
@@ -114,109 +113,41 @@ export interface RunningPrometheus {
 
 // ---------------------------------------------------------------- helpers
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function tailFile(file: string, lines: number): string {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
-  } catch (e) {
-    return `<cannot read ${file}: ${String(e)}>`;
-  }
-}
-
-function roomyTmpfs(dir: string): boolean {
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-    const st = fs.statfsSync(dir);
-    return st.bavail * st.bsize > 512 * 1024 * 1024;
-  } catch {
-    return false;
-  }
-}
+export { freePort };
 
 /** Temp dirs are `<tmpBase()>/prometheus-test-XXXXXX`. */
 export const TMP_PREFIX = 'prometheus-test-';
 
 /** $PROMETHEUS_TMPDIR, else /dev/shm when it has room (tmpfs: no fsync cost), else os.tmpdir(). */
 export function tmpBase(): string {
-  return process.env.PROMETHEUS_TMPDIR ?? (roomyTmpfs('/dev/shm') ? '/dev/shm' : os.tmpdir());
-}
-
-/**
- * Every live process group and temp dir we own, for the synchronous exit handler. The
- * handler is attached only while there is something to clean up, so that test files
- * loading this module afresh (jest) do not pile up 'exit' listeners.
- */
-const liveGroups = new Set<number>();
-const liveDirs = new Set<string>();
-let exitHookAttached = false;
-function onExit(): void {
-  for (const pgid of liveGroups) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  for (const d of liveDirs) fs.rmSync(d, { recursive: true, force: true });
-}
-function syncExitHook(): void {
-  const needed = liveGroups.size > 0 || liveDirs.size > 0;
-  if (needed && !exitHookAttached) process.on('exit', onExit);
-  if (!needed && exitHookAttached) process.off('exit', onExit);
-  exitHookAttached = needed;
-}
-
-function killGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    /* already gone */
-  }
+  return daemonTmpBase(process.env.PROMETHEUS_TMPDIR);
 }
 
 // ---------------------------------------------------------------- the server
 
+/** Prometheus's config and API on top of the generic process handling of test/support/daemon.ts. */
 class PrometheusProcess implements RunningPrometheus {
-  readonly url: string;
-  readonly tmpDir: string;
+  private readonly daemon: Daemon;
   readonly configPath: string;
-  readonly logPath: string;
-  startMs = 0;
-
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private exitInfo: string | undefined;
-  private watchdog: ChildProcess | undefined;
-  private stopping: Promise<void> | undefined;
-  private lastTail = '';
-  private readonly bin: string;
   private config: ConfigUpdate;
 
   constructor(
     readonly port: number,
     private readonly opts: PrometheusOptions,
   ) {
-    this.tmpDir = fs.mkdtempSync(path.join(tmpBase(), TMP_PREFIX));
-    liveDirs.add(this.tmpDir);
-    syncExitHook();
-    this.url = `http://127.0.0.1:${port}`;
+    this.daemon = new Daemon(port, {
+      name: 'prometheus',
+      label: 'prometheus harness',
+      binary: opts.binary ?? process.env.PROMETHEUS_BIN ?? 'prometheus',
+      args: () => this.args(),
+      tmpPrefix: TMP_PREFIX,
+      tmpBase: tmpBase(),
+      readyPath: '/-/ready',
+      readyHeaders: () => this.authHeaders,
+      startTimeoutMs: opts.startTimeoutMs,
+      installHint: "Install Debian's package (apt-get install -y prometheus) or set PROMETHEUS_BIN.",
+    });
     this.configPath = path.join(this.tmpDir, 'prometheus.yml');
-    this.logPath = path.join(this.tmpDir, 'prometheus.log');
-    this.bin = opts.binary ?? process.env.PROMETHEUS_BIN ?? 'prometheus';
     this.config = {
       scrapeJobs: opts.scrapeJobs ?? [],
       rules: opts.rules ?? {},
@@ -224,6 +155,22 @@ class PrometheusProcess implements RunningPrometheus {
       alertmanagers: opts.alertmanagers ?? [],
       extraConfig: opts.extraConfig ?? {},
     };
+  }
+
+  get url(): string {
+    return this.daemon.url;
+  }
+
+  get tmpDir(): string {
+    return this.daemon.tmpDir;
+  }
+
+  get logPath(): string {
+    return this.daemon.logPath;
+  }
+
+  get startMs(): number {
+    return this.daemon.startMs;
   }
 
   private get authHeaders(): Record<string, string> {
@@ -287,145 +234,40 @@ class PrometheusProcess implements RunningPrometheus {
   }
 
   pid(): number | undefined {
-    return this.running() ? this.child?.pid : undefined;
+    return this.daemon.pid();
   }
 
   running(): boolean {
-    return !!this.child && this.exitInfo === undefined;
+    return this.daemon.running();
   }
 
   logTail(lines = 40): string {
-    return fs.existsSync(this.logPath) ? tailFile(this.logPath, lines) : this.lastTail;
-  }
-
-  private writePgids(): void {
-    try {
-      fs.writeFileSync(path.join(this.tmpDir, 'pgids'), this.running() && this.child?.pid ? `${this.child.pid}\n` : '');
-    } catch {
-      /* tmp dir removed */
-    }
-  }
-
-  private startWatchdog(): void {
-    const script = [
-      'while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done',
-      '[ -d "$2" ] || exit 0',
-      'for g in $(cat "$2/pgids" 2>/dev/null); do kill -KILL -- "-$g" 2>/dev/null; done',
-      'rm -rf "$2"',
-    ].join('\n');
-    const w = spawn('bash', ['-c', script, 'prometheus-test-watchdog', String(process.pid), this.tmpDir], {
-      detached: true,
-      stdio: 'ignore',
-    });
-    w.on('error', () => undefined);
-    w.unref();
-    this.watchdog = w;
-  }
-
-  private fail(what: string, cause?: unknown): Error {
-    const detail = cause ? `: ${cause instanceof Error ? cause.message : String(cause)}` : '';
-    const state = this.running() ? 'still running' : `exited with ${this.exitInfo ?? 'unknown status'}`;
-    return new Error(
-      `prometheus harness: ${what}${detail}\n--- last 40 lines of ${this.logPath} (${state}) ---\n${this.logTail(40)}`,
-    );
-  }
-
-  private async spawnProcess(): Promise<void> {
-    if (this.stopping) throw new Error('prometheus harness: stopped');
-    const fd = fs.openSync(this.logPath, 'a');
-    const args = this.args();
-    fs.writeSync(fd, `### ${new Date().toISOString()} ${this.bin} ${args.join(' ')}\n`);
-    let child: ChildProcess;
-    try {
-      child = spawn(this.bin, args, { detached: true, stdio: ['ignore', fd, fd] });
-    } finally {
-      fs.closeSync(fd);
-    }
-    const spawnError = await new Promise<Error | undefined>((resolve) => {
-      child.once('spawn', () => resolve(undefined));
-      child.once('error', (e) => resolve(e));
-    });
-    if (spawnError || !child.pid) {
-      const code = (spawnError as NodeJS.ErrnoException | undefined)?.code ?? 'no pid';
-      throw new Error(
-        `prometheus harness: cannot run ${this.bin} (${code}). Install Debian's package ` +
-          '(apt-get install -y prometheus) or set PROMETHEUS_BIN.',
-      );
-    }
-    child.unref();
-    const pid = child.pid;
-    liveGroups.add(pid);
-    syncExitHook();
-    this.child = child;
-    this.exitInfo = undefined;
-    this.exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.exitInfo = signal ? `signal ${signal}` : `code ${code}`;
-        liveGroups.delete(pid);
-        syncExitHook();
-        killGroup(pid, 'SIGKILL'); // stragglers
-        this.writePgids();
-        resolve();
-      });
-    });
-    this.writePgids();
-  }
-
-  private async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastErr: unknown;
-    for (;;) {
-      if (!this.running()) throw this.fail('prometheus exited before it was ready');
-      try {
-        const res = await fetch(`${this.url}/-/ready`, {
-          headers: this.authHeaders,
-          signal: AbortSignal.timeout(2000),
-        });
-        await res.text();
-        if (res.status === 200) return;
-        lastErr = new Error(`/-/ready answered ${res.status}`);
-      } catch (e) {
-        lastErr = e;
-      }
-      if (Date.now() > deadline) throw this.fail(`timed out after ${timeoutMs} ms waiting for /-/ready`, lastErr);
-      await sleep(25);
-    }
+    return this.daemon.logTail(lines);
   }
 
   async start(): Promise<void> {
-    const t0 = Date.now();
     this.writeConfig();
-    this.startWatchdog();
-    await this.spawnProcess();
-    await this.waitReady(this.opts.startTimeoutMs ?? 30_000);
-    this.startMs = Date.now() - t0;
+    await this.daemon.start();
   }
 
-  async kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
-    const pid = this.child?.pid;
-    if (!this.running() || !pid) return;
-    this.child?.ref(); // keep the event loop alive until it has exited
-    killGroup(pid, 'SIGCONT'); // a paused process would not act on SIGTERM
-    killGroup(pid, signal);
-    const t = setTimeout(() => killGroup(pid, 'SIGKILL'), 5000);
-    await this.exited;
-    clearTimeout(t);
+  kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+    return this.daemon.kill(signal);
   }
 
-  async restart(): Promise<void> {
-    if (this.running()) return;
-    await this.spawnProcess();
-    await this.waitReady(this.opts.startTimeoutMs ?? 30_000);
+  restart(): Promise<void> {
+    return this.daemon.restart();
   }
 
   pause(): void {
-    const pid = this.pid();
-    if (pid) killGroup(pid, 'SIGSTOP');
+    this.daemon.pause();
   }
 
   resume(): void {
-    const pid = this.pid();
-    if (pid) killGroup(pid, 'SIGCONT');
+    this.daemon.resume();
+  }
+
+  stop(): Promise<void> {
+    return this.daemon.stop();
   }
 
   async reload(update: ConfigUpdate = {}): Promise<void> {
@@ -437,7 +279,7 @@ class PrometheusProcess implements RunningPrometheus {
       signal: AbortSignal.timeout(10_000),
     });
     const text = await res.text();
-    if (res.status !== 200) throw this.fail(`reload answered HTTP ${res.status}: ${text.trim()}`);
+    if (res.status !== 200) throw this.daemon.fail(`reload answered HTTP ${res.status}: ${text.trim()}`);
   }
 
   async api<T = unknown>(apiPath: string): Promise<T> {
@@ -477,38 +319,14 @@ class PrometheusProcess implements RunningPrometheus {
         /* not yet */
       }
       if (Date.now() > deadline) {
-        throw this.fail(`targets not all up after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+        throw this.daemon.fail(`targets not all up after ${timeoutMs} ms: ${JSON.stringify(last)}`);
       }
       await sleep(100);
     }
-  }
-
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      await this.kill('SIGKILL');
-      this.lastTail = this.logTail(40);
-      const w = this.watchdog;
-      if (w?.pid && w.exitCode === null) killGroup(w.pid, 'SIGKILL');
-      fs.rmSync(this.tmpDir, { recursive: true, force: true });
-      liveDirs.delete(this.tmpDir);
-      syncExitHook();
-    })();
-    return this.stopping;
   }
 }
 
 /** Starts a throwaway Prometheus. Throws, with the tail of its log, if it cannot. */
 export async function startPrometheus(opts: PrometheusOptions = {}): Promise<RunningPrometheus> {
-  for (let attempt = 1; ; attempt++) {
-    const p = new PrometheusProcess(await freePort(), opts);
-    try {
-      await p.start();
-      return p;
-    } catch (e) {
-      await p.stop().catch(() => undefined);
-      // A random port can be taken between picking and binding it: retry once.
-      if (attempt < 2 && /address already in use/i.test(String(e))) continue;
-      throw e;
-    }
-  }
+  return startOnFreePort((port) => new PrometheusProcess(port, opts));
 }
