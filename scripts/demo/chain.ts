@@ -58,17 +58,11 @@ export const BAD_ERROR_RATIO = 0.4;
 /** Alertmanager's timing: re-sends every 2 s while firing (each one a `duplicate` for the receiver). */
 export const AM_TIMING = { group_wait: '1s', group_interval: '1s', repeat_interval: '2s' } as const;
 
-/** The monitoring window: samples every second for a few seconds, rates over the last 3 s. */
-export const WINDOW = { duration: '5s', interval: '1s', rateWindow: '3s' } as const;
 /**
- * The application's health endpoint (the verification probe) answers 200 once the version
- * serving has answered cleanly for longer than the window's rate window (+1 s for the
- * scrape interval). A workaround for a receiver issue: every window sample takes its rate
- * over the full rateWindow, reaching back before the rollback into the broken version's
- * errors, so without this the first sample breaches (~8 % here) and the window ends
- * `breached` although v1 is healthy from the moment it serves.
+ * The monitoring window: samples every second for a few seconds, rates over at most 3 s and
+ * never reaching back before the rollback (the first sample waits minRateWindow).
  */
-export const HEALTH_SETTLE_MS = 4_000;
+export const WINDOW = { duration: '6s', interval: '1s', rateWindow: '3s', minRateWindow: '2s' } as const;
 
 // ------------------------------------------------------------------ rules
 
@@ -182,7 +176,7 @@ export interface Chain {
   /** Stands in for Slack (/slack/...) and the application's health endpoint (/health/...). */
   readonly hooks: RecordingServer;
   readonly configYaml: string;
-  /** Sets the application's error ratio (health answers 200 once it has been low for HEALTH_SETTLE_MS). */
+  /** Sets the application's error ratio (its health endpoint answers 200 while the ratio is low). */
   setErrorRatio(ratio: number): void;
   /** Resolves when Prometheus scrapes the application and the receiver, knows Alertmanager, and has a request rate. */
   ready(timeoutMs?: number): Promise<void>;
@@ -235,10 +229,7 @@ export async function startChain(opts: ChainOptions): Promise<Chain> {
     const exporter = await startExporter();
     stops.push(() => exporter.close());
     let errorRatio = GOOD_ERROR_RATIO;
-    let healthySince = Date.now();
     const setErrorRatio = (ratio: number) => {
-      if (ratio > GOOD_ERROR_RATIO && errorRatio <= GOOD_ERROR_RATIO) healthySince = Number.POSITIVE_INFINITY;
-      if (ratio <= GOOD_ERROR_RATIO && errorRatio > GOOD_ERROR_RATIO) healthySince = Date.now();
       errorRatio = ratio;
       exporter.traffic({ namespace, deployment: name, rps: RPS, errorRatio: ratio, latencySeconds: 0.05 });
     };
@@ -247,8 +238,7 @@ export async function startChain(opts: ChainOptions): Promise<Chain> {
     stops.push(() => hooks.close());
     hooks.reply((req) => {
       if (!req.url.startsWith('/health/')) return { status: 200, body: 'ok' };
-      const settled = Date.now() - healthySince >= HEALTH_SETTLE_MS;
-      return settled ? { status: 200, body: 'healthy' } : { status: 503, body: 'serving errors recently' };
+      return errorRatio <= GOOD_ERROR_RATIO ? { status: 200, body: 'healthy' } : { status: 503, body: 'serving errors' };
     });
 
     // The receiver's port first: Alertmanager and Prometheus point at it from the start.
@@ -310,6 +300,7 @@ monitoring:
     duration: ${WINDOW.duration}
     interval: ${WINDOW.interval}
     rateWindow: ${WINDOW.rateWindow}
+    minRateWindow: ${WINDOW.minRateWindow}
     prometheusUrl: ${prometheus.url}
     metrics: [error_rate, response_time]
 notifications:

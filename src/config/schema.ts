@@ -127,6 +127,8 @@ const monitoring = z
         /** PromQL per metric; {namespace}, {name} and {window} are filled in (values escaped). */
         queries: z.record(metricName, z.string().min(1)).default({}),
         rateWindow: duration.prefault('5m'),
+        /** The shortest range a sample may use (at least two scrape intervals): early samples only look back this far. */
+        minRateWindow: duration.prefault('1m'),
         prometheusUrl: z.url().optional(),
         timeout: duration.prefault(10),
         auth: z

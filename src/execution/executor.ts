@@ -199,6 +199,10 @@ export class Executor {
           }
         }
       }
+      // What was sent is on record before verifying, which can take minutes (and a restart may cut it off).
+      await this.deps.record([{ type: 'rollback-steps', id: rollback.id, steps: [...rollback.steps, ...steps] }]).catch((err: Error) =>
+        log.warn({ rollbackId: rollback.id, err: err.message }, 'could not record the steps so far'),
+      );
       // An emergency's 30 s bound is for acting; verifying it afterwards may take the usual time.
       const verifyUntil = clock.now() + config.execution.verifyTimeoutMs;
       summary = await this.verify(strategy, inspection, rollback.kind === 'emergency' ? verifyUntil : Math.min(deadline, verifyUntil), steps);

@@ -24,9 +24,11 @@ export interface MetricSpec {
   threshold: number | null;
 }
 
-/** What a window watches: the target, and the Deployment serving it after the rollback. */
+/** What a window watches: the target, the Deployment serving it after the rollback, and since when. */
 export interface Watched extends Target {
   deployment: string;
+  /** When the window opened: samples must not judge what came before the rollback. */
+  since: number;
 }
 
 /** Reads one metric of one workload at one time. */
@@ -115,7 +117,9 @@ export class Monitor {
       .then(async () => {
         if (!this.running.has(r.window.id) || this.stopped) return;
         const lastAt = r.samples.at(-1)?.at ?? -Infinity;
-        if (at !== undefined && at <= r.window.endsAt && at > lastAt) await this.sample(r, at);
+        // After a rollback, a tick sooner than minRateWindow after the start would have to judge the time before it.
+        const settled = at !== undefined && (r.window.rollbackId === null || at - r.window.startedAt >= this.deps.settings.minRateWindowMs);
+        if (at !== undefined && settled && at <= r.window.endsAt && at > lastAt) await this.sample(r, at);
         if (at === undefined || at + r.window.intervalMs > r.window.endsAt || this.deps.clock.now() >= r.window.endsAt) await this.finish(r);
       })
       .catch((err: unknown) => this.deps.log.error({ windowId: r.window.id, err: (err as Error).message }, 'monitoring tick failed'));
@@ -123,7 +127,8 @@ export class Monitor {
 
   private async sample(r: Running, at: number): Promise<void> {
     const target = { namespace: r.window.namespace, name: r.window.name };
-    const watched = { ...target, deployment: r.window.deployment };
+    // A window without a rollback (monitor-deployment) has no "before" to keep out: its range is the full rateWindow.
+    const watched = { ...target, deployment: r.window.deployment, since: r.window.rollbackId === null ? -Infinity : r.window.startedAt };
     const samples: SampleRecord[] = await Promise.all(
       this.deps.settings.metrics.map(async (metric) => {
         const reading = await this.deps.sampler.read(watched, metric, at);

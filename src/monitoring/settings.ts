@@ -3,7 +3,6 @@
  * units), a PromQL template per metric, a cron schedule for the interval, and the
  * Prometheus credentials resolved from env or files.
  */
-import { formatDuration } from '../config/duration.js';
 import type { ConfigFile } from '../config/schema.js';
 import { resolveSecret } from '../config/secrets.js';
 import { intervalToCron } from './cron.js';
@@ -20,7 +19,8 @@ export interface MonitoringSettings {
   cron: string;
   /** `query` is a template: {namespace}, {name}, {window}. */
   metrics: MetricSpec[];
-  rateWindow: string;
+  rateWindowMs: number;
+  minRateWindowMs: number;
   prometheusUrl: string;
   timeoutMs: number;
   bearerToken?: string;
@@ -41,6 +41,9 @@ export function buildMonitoringSettings(
   const cron = intervalToCron(enhanced.interval);
   if (typeof cron !== 'string') problems.push(`${key}.interval: ${cron.problem}`);
   if (enhanced.interval > enhanced.duration) problems.push(`${key}.interval: longer than the window's duration`);
+  if (Math.min(enhanced.minRateWindow, enhanced.rateWindow) + enhanced.interval > enhanced.duration) {
+    problems.push(`${key}.duration: too short to take a sample after a rollback (needs at least minRateWindow + interval)`);
+  }
   const thresholds = { ...DEFAULT_THRESHOLDS, ...enhanced.alert_thresholds };
   const defaults = DEFAULT_QUERIES as Readonly<Record<string, string>>;
   const metrics: MetricSpec[] = [];
@@ -58,7 +61,8 @@ export function buildMonitoringSettings(
     intervalMs: enhanced.interval,
     cron: typeof cron === 'string' ? cron : '',
     metrics,
-    rateWindow: formatDuration(enhanced.rateWindow),
+    rateWindowMs: enhanced.rateWindow,
+    minRateWindowMs: Math.min(enhanced.minRateWindow, enhanced.rateWindow),
     prometheusUrl,
     timeoutMs: enhanced.timeout,
     unknownLimit: enhanced.unknownLimit,

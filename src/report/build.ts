@@ -16,7 +16,7 @@ const STEP_SECONDS = 60;
 /** The monitoring query of the trigger's metric, else the alert rule's own expression from its generatorURL. */
 export function historyQuery(config: Config, trigger: string | null, generatorURL: string, target: { namespace: string; name: string }): string | undefined {
   const metric = config.monitoring.metrics.find((m) => m.name === TRIGGER_METRIC[trigger ?? '']);
-  if (metric) return renderQuery(metric.query, { namespace: target.namespace, name: target.name, deployment: target.name, window: config.monitoring.rateWindow });
+  if (metric) return renderQuery(metric.query, { namespace: target.namespace, name: target.name, deployment: target.name, window: `${Math.round(config.monitoring.rateWindowMs / 1000)}s` });
   if (!URL.canParse(generatorURL)) return undefined;
   return new URL(generatorURL).searchParams.get('g0.expr') ?? undefined;
 }

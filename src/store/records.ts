@@ -110,6 +110,8 @@ export interface SampleRecord {
 export type Effect =
   | { type: 'decision'; record: DecisionRecord }
   | { type: 'rollback'; record: RollbackRecord }
+  /** Steps so far of a running rollback, recorded before verification so a crash keeps them. */
+  | { type: 'rollback-steps'; id: string; steps: RollbackStep[] }
   | { type: 'rollback-finished'; id: string; target: Target; status: RollbackStatus; at: number; steps: RollbackStep[] }
   | { type: 'pending-open'; pending: PendingIntent }
   | { type: 'pending-close'; key: string }

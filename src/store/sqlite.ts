@@ -144,6 +144,7 @@ export class SqliteStore {
          VALUES (@id, @namespace, @name, @strategy, @kind, @status, @reason, @trigger, @decision_id, @started_at, @finished_at, @dry_run, @steps)`,
       ),
       finishRollback: this.db.prepare(`UPDATE rollbacks SET status = ?, finished_at = ?, steps = ? WHERE id = ?`),
+      rollbackSteps: this.db.prepare(`UPDATE rollbacks SET steps = ? WHERE id = ?`),
       openPending: this.db.prepare(`INSERT OR REPLACE INTO pending (key, id, due_at, data) VALUES (?, ?, ?, ?)`),
       closePending: this.db.prepare(`DELETE FROM pending WHERE key = ?`),
       escalation: this.db.prepare(`INSERT OR REPLACE INTO escalations (target, reason, at) VALUES (?, ?, ?)`),
@@ -219,6 +220,9 @@ export class SqliteStore {
         });
         break;
       }
+      case 'rollback-steps':
+        s.rollbackSteps.run(JSON.stringify(effect.steps), effect.id);
+        break;
       case 'rollback-finished':
         s.finishRollback.run(effect.status, effect.at, JSON.stringify(effect.steps), effect.id);
         break;

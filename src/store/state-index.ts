@@ -127,6 +127,7 @@ export class StateIndex implements GuardState {
       case 'freeze':
         this.freezeState = effect.freeze;
         break;
+      case 'rollback-steps':
       case 'window-open':
       case 'window-samples':
       case 'window-update':

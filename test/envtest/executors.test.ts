@@ -80,6 +80,12 @@ describe('deployment-undo', () => {
     try {
       const [d] = await webhook(s, firing(ns, { deployment: 'api' }));
       expect(d!.decision).toBe('executed');
+      // While it verifies, the record already shows the PATCH it sent.
+      const running = await waitFor(async () => {
+        const r = (await request(s.service.app).get(`/api/v1/rollbacks/${d!.rollbackId}`).set('Authorization', `Bearer ${OPERATOR}`)).body as RollbackView;
+        return r.status === 'running' && r.steps.some((x) => x.name === 'request') ? r : undefined;
+      }, 10_000);
+      expect(running.steps.find((x) => x.name === 'request')?.request?.method).toBe('PATCH');
       const rb = await finished(s, d!.rollbackId!);
       expect(rb.status).toBe('escalated');
       expect(rb.steps.find((x) => x.name === 'verification-failed')?.detail).toMatch(/not rolled out before the verification deadline/);

@@ -37,7 +37,7 @@ afterAll(async () => {
   await hooks?.close();
 });
 
-function yaml(opts: { duration?: string; unknownLimit?: number } = {}): string {
+function yaml(opts: { duration?: string; unknownLimit?: number; rateWindow?: string } = {}): string {
   return `auth:
   allowUnauthenticatedWebhook: true
 execution:
@@ -46,7 +46,8 @@ monitoring:
   enhanced:
     duration: ${opts.duration ?? '6s'}
     interval: 1s
-    rateWindow: 5s
+    rateWindow: ${opts.rateWindow ?? '5s'}
+    minRateWindow: 2s
     unknownLimit: ${opts.unknownLimit ?? 3}
     prometheusUrl: ${prom.url}
     metrics: [error_rate, response_time]
@@ -135,6 +136,29 @@ describe('the monitoring window after a real rollback', () => {
       expect(report).toMatch(/min .*, max .*, last /);
       expect((await request(s.service.app).get('/metrics')).text).toMatch(/rollback_monitoring_windows_active 0/);
     } finally {
+      await s.destroy();
+    }
+  }, 120_000);
+
+  it("judges only what came after the rollback: the broken version's errors before it are not a breach", async () => {
+    const ns = await cluster.ns('window-after');
+    exporter.traffic({ namespace: ns, deployment: 'api', rps: 50, errorRatio: 0.4 });
+    await k.brokenRollout(ns, 'api');
+    await hasErrorRate(ns);
+    const s = receiver(yaml({ duration: '5s', rateWindow: '5m' }));
+    try {
+      const body = payload([alert({ labels: { namespace: ns, deployment: 'api' }, startsAt: new Date().toISOString() })]);
+      const d = (await request(s.service.app).post('/webhook').send(body).expect(200)).body.decisions[0];
+      // v1 is back: it serves cleanly from now on.
+      exporter.traffic({ namespace: ns, deployment: 'api', rps: 50, errorRatio: 0 });
+      expect((await finished(s, d.rollbackId)).status).toBe('success');
+      const w = await windowOf(s, d.rollbackId, (x) => x.status !== 'active');
+      expect(w.status).toBe('recovered');
+      const errorRates = w.samples.filter((x) => x.metric === 'error_rate');
+      expect(errorRates.length).toBeGreaterThanOrEqual(2);
+      expect(errorRates.every((x) => x.value === 0)).toBe(true);
+    } finally {
+      exporter.traffic({ namespace: ns, deployment: 'api', rps: 0 });
       await s.destroy();
     }
   }, 120_000);

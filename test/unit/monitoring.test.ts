@@ -3,6 +3,7 @@ import { classify, escalationFor, missedTicks, unknownStreaks } from '../../src/
 import type { SampleRecord } from '../../src/store/records.js';
 import { testConfig } from '../support/service.js';
 import { ConfigError } from '../../src/config/load.js';
+import { PrometheusSampler } from '../../src/monitoring/sampler.js';
 
 function sample(metric: string, state: SampleRecord['state'], at = 0): SampleRecord {
   return { windowId: 'w', at, metric, value: state === 'unknown' ? null : 1, threshold: 0.5, state, detail: '' };
@@ -79,5 +80,19 @@ describe('window escalation', () => {
     expect(missedTicks(0, 60_000, 60_000, 250_000)).toEqual([120_000, 180_000, 240_000]);
     expect(missedTicks(0, undefined, 60_000, 119_999)).toEqual([60_000]);
     expect(missedTicks(0, 60_000, 60_000, 60_000)).toEqual([]);
+  });
+});
+
+describe('sample queries', () => {
+  it('look back no further than the window start, within minRateWindow..rateWindow', () => {
+    const c = testConfig('monitoring:\n  enhanced:\n    rateWindow: 5m\n    minRateWindow: 1m\n');
+    const sampler = new PrometheusSampler(c.monitoring);
+    const metric = c.monitoring.metrics.find((m) => m.name === 'error_rate')!;
+    const watched = { namespace: 'prod', name: 'shop', deployment: 'shop-blue', since: 1_000_000 };
+    const range = (at: number) => /\[(\d+s)\]/.exec(sampler.query(metric, watched, at))![1];
+    expect(range(1_000_000 + 30_000)).toBe('60s');
+    expect(range(1_000_000 + 150_000)).toBe('150s');
+    expect(range(1_000_000 + 3_600_000)).toBe('300s');
+    expect(sampler.query(metric, watched, 1_060_000)).toContain('deployment="shop-blue"');
   });
 });

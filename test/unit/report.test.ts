@@ -66,8 +66,8 @@ describe('incident report', () => {
       expect(md).toContain(heading);
     }
     expect(md).toContain('- Incident Start: 2026-11-27T06:55:00Z (alert HighErrorRate started firing)');
-    expect(md).toContain('- Impact Duration: 6m30s (alert start to verified rollback)');
-    expect(md).toContain('- Recovery Time: 1m30s against the automatic RTO of 5m: met');
+    expect(md).toContain('- Impact Duration: 6m35s (alert start to verified rollback)');
+    expect(md).toContain('- Recovery Time: 1m35s against the automatic RTO of 5m: met');
     expect(md).toContain('  - runbook_url: https://runbooks/rollback');
     expect(md).toContain('| DevOps Lead | devops-lead@example.com | 24/7 |');
     expect(md).toContain('min 0.02000, max 0.2300, last 0.2300');
@@ -79,7 +79,7 @@ describe('incident report', () => {
   });
 
   it('says when the RTO was missed or the rollback did not recover, and for manual rollbacks that no alert triggered it', () => {
-    const slow = renderReport({ rollback: rollback({ kind: 'emergency', decisionId: null, steps: [{ at: T + 300_000, name: 'verified', detail: 'ok' }] }), contacts: [], generatedAt: T });
+    const slow = renderReport({ rollback: rollback({ kind: 'emergency', decisionId: null, finishedAt: T + 300_000, steps: [{ at: T + 300_000, name: 'verified', detail: 'ok' }] }), contacts: [], generatedAt: T });
     expect(slow).toContain('- Recovery Time: 5m against the emergency RTO of 2m: MISSED');
     expect(slow).toContain('None: an operator requested this emergency rollback.');
     expect(slow).toContain('None configured (report.escalationContacts).');
