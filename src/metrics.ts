@@ -37,9 +37,43 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Start times (ms) of the rollbacks running now; the ledger owns them, the gauges read them at scrape time. */
+  private runningStarts: () => readonly number[] = () => [];
+
+  /** Where the running rollbacks are read from at scrape time. */
+  readRunningFrom(source: () => readonly number[]): void {
+    this.runningStarts = source;
+  }
+
   readonly inProgress = new Gauge({
     name: 'rollback_in_progress',
     help: 'Rollbacks executing now.',
+    registers: [this.registry],
+    collect: () => {
+      this.inProgress.set(this.runningStarts().length);
+    },
+  });
+
+  readonly inProgressOldestStart = new Gauge({
+    name: 'rollback_in_progress_oldest_start_timestamp_seconds',
+    help: 'Unix time the oldest running rollback started (0 when none), for a stuck-rollback alert.',
+    registers: [this.registry],
+    collect: () => {
+      const starts = this.runningStarts();
+      this.inProgressOldestStart.set(starts.length ? Math.min(...starts) / 1000 : 0);
+    },
+  });
+
+  readonly internalErrors = new Counter({
+    name: 'rollback_internal_errors_total',
+    help: 'Errors caught by the process-level handler (unhandled rejections, uncaught exceptions): bugs, the process kept serving.',
+    registers: [this.registry],
+  });
+
+  readonly buildInfo = new Gauge({
+    name: 'rollback_build_info',
+    help: 'Always 1; tells dashboards the version and whether the receiver runs in dry-run (shadow) mode.',
+    labelNames: ['version', 'dry_run'] as const,
     registers: [this.registry],
   });
 
@@ -84,8 +118,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(opts: { triggers: readonly string[]; defaultMetrics?: boolean }) {
+  constructor(opts: { triggers: readonly string[]; defaultMetrics?: boolean; version?: string; dryRun?: boolean }) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.buildInfo.set({ version: opts.version ?? 'unknown', dry_run: String(opts.dryRun ?? true) }, 1);
     // Known series start at 0 so rate() and absent() work from the first scrape.
     for (const trigger of [...opts.triggers, 'none']) {
       for (const decision of DECISIONS) this.alerts.inc({ trigger, decision }, 0);

@@ -95,7 +95,7 @@ export class Service {
     const now = clock.now();
     const restored = this.store.restore(now - config.retentionMs, now - this.stateHorizon());
     this.state = StateIndex.restore(restored);
-    this.metrics = new Metrics({ triggers: config.rollback.triggers.map((t) => t.name), defaultMetrics: opts.defaultMetrics });
+    this.metrics = new Metrics({ triggers: config.rollback.triggers.map((t) => t.name), defaultMetrics: opts.defaultMetrics, version: VERSION, dryRun: config.dryRun });
     const channels = buildNotifiers(config.notifications, opts.env ?? process.env, {
       log,
       clock,
@@ -128,6 +128,8 @@ export class Service {
         onFinished: (rollback, status, serving) => this.afterRollback(rollback, status, serving?.name ?? rollback.name),
       });
       this.dispatcher.attachExecutor(this.executor);
+      const executor = this.executor;
+      this.metrics.readRunningFrom(() => executor.runningStarts());
     }
     const prometheus = new PrometheusSampler(config.monitoring);
     this.monitor = config.monitoring.enabled

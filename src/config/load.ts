@@ -35,11 +35,12 @@ export interface Config {
   dryRun: boolean;
   logLevel: LogLevel;
   prometheusUrl: string;
-  rollback: Omit<ConfigFile['rollback'], 'triggers' | 'cooldownPeriod' | 'retryWindow' | 'executionTimeout' | 'brake'> & {
+  rollback: Omit<ConfigFile['rollback'], 'triggers' | 'cooldownPeriod' | 'retryWindow' | 'executionTimeout' | 'brake' | 'startupGrace'> & {
     triggers: Trigger[];
     cooldownMs: number;
     retryWindowMs: number;
     executionTimeoutMs: number;
+    startupGraceMs: number;
     brake: { max: number; windowMs: number };
   };
   environments: Record<string, { namespace: string; name?: string; strategy?: StrategyName }>;
@@ -47,6 +48,8 @@ export interface Config {
   monitoring: MonitoringSettings;
   report: ConfigFile['report'];
   notifications: ConfigFile['notifications'];
+  /** How long SIGTERM waits for in-flight rollbacks to reach a safe point. */
+  shutdownGraceMs: number;
 }
 
 
@@ -120,7 +123,7 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
   if (blue === green) problems.push(`execution.blueGreen.colors: the two colours must differ, got "${blue}" twice`);
   if (problems.length > 0) throw new ConfigError(source, problems);
 
-  const { triggers: _t, cooldownPeriod, retryWindow, executionTimeout, brake, ...rollbackRest } = cfg.rollback;
+  const { triggers: _t, cooldownPeriod, retryWindow, executionTimeout, brake, startupGrace, ...rollbackRest } = cfg.rollback;
   return {
     file,
     port,
@@ -138,6 +141,7 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
       cooldownMs: cooldownPeriod,
       retryWindowMs: retryWindow,
       executionTimeoutMs: executionTimeout,
+      startupGraceMs: startupGrace,
       brake: { max: brake.max, windowMs: brake.window },
     },
     environments: Object.fromEntries(
@@ -153,5 +157,6 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
     monitoring: monitoring.settings,
     report: cfg.report,
     notifications: cfg.notifications,
+    shutdownGraceMs: cfg.shutdown.grace,
   };
 }

@@ -107,6 +107,8 @@ const rollback = z
     requireOptIn: z.boolean().default(true),
     /** How long one attempt (execute + verify) may take, transient retries included. */
     executionTimeout: duration.prefault(600),
+    /** Pending intents found overdue at start wait this long, so Alertmanager can deliver a resolution it retried meanwhile. */
+    startupGrace: duration.prefault(60),
   })
   .strict();
 
@@ -213,6 +215,13 @@ export const configFileSchema = z
       .strict()
       .prefault({}),
     monitoring,
+    shutdown: z
+      .object({
+        /** How long SIGTERM waits for in-flight rollbacks to reach a safe point (the chart's terminationGracePeriodSeconds adds a margin). */
+        grace: duration.prefault(60),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -54,6 +54,12 @@ export class Executor {
   readonly strategies: ReadonlyMap<StrategyName, Strategy>;
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly running = new Set<Promise<void>>();
+  /** Start times of the rollbacks executing now, by id (the in-progress gauges read them). */
+  private readonly startedAt = new Map<string, number>();
+
+  runningStarts(): number[] {
+    return [...this.startedAt.values()];
+  }
 
   constructor(private readonly deps: ExecutorDeps) {
     const { execution } = deps.config;
@@ -174,7 +180,7 @@ export class Executor {
     let summary = '';
     const decision = rollback.decisionId ? this.deps.decisionOf(rollback.decisionId) : undefined;
     this.deps.notifications.emit({ type: 'rollback_started', rollback, decision });
-    metrics.inProgress.inc();
+    this.startedAt.set(rollback.id, rollback.startedAt);
     try {
       if (!strategy) throw new Error(`strategy ${rollback.strategy} is not available in this build`);
       let inspection = await strategy.inspect(this.reader(deadline, steps), rollback, sopts);
@@ -219,7 +225,7 @@ export class Executor {
       }
       summary = message;
     } finally {
-      metrics.inProgress.dec();
+      this.startedAt.delete(rollback.id);
     }
 
     const now = clock.now();
