@@ -1,21 +1,27 @@
 /**
- * The single place a decision is made: runs the guards in order against the alert,
- * the state and the clock, and returns the decision with every effect it implies.
- * Pure: no I/O, no clock of its own, ids from the caller.
+ * The single place a decision is made, for alerts and operator requests alike: runs the
+ * guards in order against the intent, the ledger and the clock, pins the destination,
+ * and returns the decision with every effect it implies (the rollback, the revisions it
+ * quarantines and installs, escalations). Pure: no I/O, no clock of its own, ids from
+ * the caller. The dispatcher calls it inside its serialized commit, so whatever it admits
+ * is visible to the next decision at once.
  */
 import type { Config } from './config/load.js';
-import { GUARDS } from './guards/index.js';
-import type { ClusterView, GuardInput, Verdict } from './guards/guard.js';
+import { chooseDestination, type DestinationChoice, type ExplicitDestination } from './guards/destination.js';
+import { ALERT_GUARDS, OPERATOR_GUARDS } from './guards/index.js';
+import type { ClusterView, Guard, GuardInput, Verdict } from './guards/guard.js';
 import { intentFor, matchTrigger, type Intent } from './matching/intent.js';
-import { checkTarget } from './matching/target.js';
-import { dedupKey, type Alert, type AlertGroup, type StrategyName, type Target } from './model.js';
-import type { DecisionRecord, Effect, PendingIntent, RollbackRecord } from './store/records.js';
+import { checkTarget, touchedObjects } from './matching/target.js';
+import { dedupKey, type Alert, type AlertGroup, type Pin, type RollbackKind, type StrategyName, type Target } from './model.js';
+import type { DecisionRecord, Effect, PendingIntent, RollbackRecord, RollbackStep } from './store/records.js';
 import type { GuardState } from './store/state-index.js';
+
+type DecideConfig = Pick<Config, 'rollback' | 'dryRun' | 'execution'>;
 
 export interface DecideInput {
   alert: Alert;
   group: AlertGroup;
-  config: Pick<Config, 'rollback' | 'dryRun' | 'execution'>;
+  config: DecideConfig;
   state: GuardState;
   now: number;
   cluster: ClusterView | null;
@@ -35,6 +41,84 @@ export interface Decision {
 
 const NO_CLUSTER_NOTE = 'opt-in, stale and validation checks skipped: no cluster configured';
 
+function firstVerdict(guards: readonly Guard[], input: GuardInput): Verdict | undefined {
+  for (const guard of guards) {
+    const verdict = guard.check(input);
+    if (verdict) return verdict;
+  }
+  return undefined;
+}
+
+function destinationFor(
+  cluster: ClusterView | null,
+  state: GuardState,
+  target: Target | undefined,
+  strategy: StrategyName | undefined,
+  kind: RollbackKind,
+  explicit?: ExplicitDestination,
+): DestinationChoice | null {
+  if (!cluster || !target || !strategy) return null;
+  const facts = cluster.facts(target, strategy);
+  // An emergency skips pre-rollback validation, not the choice of where to go.
+  const considered = kind === 'emergency' ? { ...facts, validationProblem: undefined } : facts;
+  return chooseDestination(considered, state.revisions(target), kind, explicit);
+}
+
+/** "from revision 2 (app:broken) to revision 1 (app:v1), not yet proven" */
+export function pinText(pin: Pin | null): string {
+  return pin ? `from ${pin.from.label} to ${pin.to.label}, ${pin.note}` : '';
+}
+
+interface Admitted {
+  target: Target;
+  strategy: StrategyName;
+  kind: RollbackKind;
+  objects: string[];
+  pin: Pin | null;
+  reason: string;
+  trigger: string | null;
+  decisionId: string | null;
+  steps: RollbackStep[];
+}
+
+/** The rollback an admission starts, and what it records about the target's revisions. */
+function admit(a: Admitted, dryRun: boolean, now: number, id: string): { rollback: RollbackRecord; effects: Effect[] } {
+  const rollback: RollbackRecord = {
+    id,
+    namespace: a.target.namespace,
+    name: a.target.name,
+    strategy: a.strategy,
+    kind: a.kind,
+    status: dryRun ? 'dry_run' : 'running',
+    reason: a.reason,
+    trigger: a.trigger,
+    decisionId: a.decisionId,
+    startedAt: now,
+    finishedAt: dryRun ? now : null,
+    dryRun,
+    steps: a.steps,
+    objects: a.objects,
+    pin: a.pin,
+  };
+  const effects: Effect[] = [{ type: 'rollback', record: rollback }];
+  if (a.pin) {
+    // Shadow mode records the quarantine exactly as a live run would.
+    effects.push(
+      { type: 'revision-mark', target: a.target, mark: { revision: a.pin.from, status: 'bad', since: now, rollbackId: id } },
+      { type: 'revision-mark', target: a.target, mark: { revision: a.pin.to, status: 'installed', since: now, rollbackId: id } },
+    );
+  }
+  return { rollback, effects };
+}
+
+/** An escalation, once per target, reason and revision. */
+function escalationEffect(verdict: Verdict, target: Target, state: GuardState, now: number): Extract<Effect, { type: 'escalation' }> | undefined {
+  if (!verdict.escalate) return undefined;
+  const last = state.lastEscalation(target, verdict.escalate);
+  if (verdict.escalateRevision !== undefined && last?.revision === verdict.escalateRevision) return undefined;
+  return { type: 'escalation', target, reason: verdict.escalate, at: now, revision: verdict.escalateRevision };
+}
+
 export function decide(input: DecideInput): Decision {
   const { alert, state, now, cluster, config } = input;
   const trigger = input.redecide
@@ -42,28 +126,33 @@ export function decide(input: DecideInput): Decision {
     : matchTrigger(alert, config.rollback.triggers);
   const intent: Intent | undefined = trigger ? intentFor(alert, trigger) : undefined;
   const check = intent ? checkTarget(intent, config.rollback, config.execution) : undefined;
+  const target = check?.ok ? check.target : undefined;
+  const strategy = check?.ok ? check.strategy : undefined;
+  // The per-payload target cap: a target not read is refused, never decided on guesses.
+  const unread = cluster && target && strategy ? cluster.skipped(target, strategy) : undefined;
   const guardInput: GuardInput = {
     alert,
     intent,
-    target: check?.ok ? check.target : undefined,
-    strategy: check?.ok ? check.strategy : undefined,
+    kind: 'automatic',
+    target,
+    strategy,
+    objects: target && strategy ? touchedObjects(target, strategy, config.execution) : undefined,
+    evidenceSince: alert.startsAtMs,
     targetProblem: check && !check.ok ? check.problem : undefined,
+    destination: unread ? null : destinationFor(cluster, state, target, strategy, 'automatic'),
     state,
     now,
     policy: config.rollback,
     dryRun: config.dryRun,
-    cluster,
+    cluster: unread ? null : cluster,
     redecide: input.redecide,
   };
 
-  let verdict: Verdict | undefined;
-  for (const guard of GUARDS) {
-    verdict = guard.check(guardInput);
-    if (verdict) break;
-  }
-  const target = guardInput.target;
-  const strategy = guardInput.strategy;
-  if (!verdict) verdict = actVerdict(intent!, target!, strategy!, config.dryRun, cluster !== null);
+  let verdict = firstVerdict(ALERT_GUARDS.slice(0, 5), guardInput);
+  if (!verdict && unread) verdict = { decision: 'refused', reason: unread };
+  verdict ??= firstVerdict(ALERT_GUARDS.slice(5), guardInput);
+  const pin = guardInput.destination?.ok ? guardInput.destination.pin : null;
+  if (!verdict) verdict = actVerdict(intent!, target!, strategy!, pin, config.dryRun, cluster !== null);
 
   const record: DecisionRecord = {
     id: input.newId(),
@@ -106,24 +195,25 @@ export function decide(input: DecideInput): Decision {
     }
     case 'executed':
     case 'dry_run': {
-      const rollback: RollbackRecord = {
-        id: input.newId(),
-        namespace: target!.namespace,
-        name: target!.name,
-        strategy: strategy!,
-        kind: 'automatic',
-        status: config.dryRun ? 'dry_run' : 'running',
-        reason: `${intent!.trigger.name}: ${alert.labels.alertname ?? 'alert'} (${alert.annotations.summary ?? 'no summary'})`,
-        trigger: intent!.trigger.name,
-        decisionId: record.id,
-        startedAt: now,
-        finishedAt: config.dryRun ? now : null,
-        dryRun: config.dryRun,
-        steps: [],
-      };
-      record.rollbackId = rollback.id;
-      decision.rollback = rollback;
-      effects.push({ type: 'rollback', record: rollback });
+      const admitted = admit(
+        {
+          target: target!,
+          strategy: strategy!,
+          kind: 'automatic',
+          objects: guardInput.objects!,
+          pin,
+          reason: `${intent!.trigger.name}: ${alert.labels.alertname ?? 'alert'} (${alert.annotations.summary ?? 'no summary'})`,
+          trigger: intent!.trigger.name,
+          decisionId: record.id,
+          steps: [],
+        },
+        config.dryRun,
+        now,
+        input.newId(),
+      );
+      record.rollbackId = admitted.rollback.id;
+      decision.rollback = admitted.rollback;
+      effects.push(...admitted.effects);
       break;
     }
     case 'rate_limited':
@@ -132,23 +222,103 @@ export function decide(input: DecideInput): Decision {
         decision.brakeTripped = true;
       }
       break;
-    case 'retries_exhausted':
-      if (verdict.escalate) {
-        effects.push({ type: 'escalation', target: target!, reason: verdict.escalate, at: now });
-        decision.escalation = { reason: verdict.escalate, target: target! };
-      }
-      break;
     default:
       break;
+  }
+  const escalation = target ? escalationEffect(verdict, target, state, now) : undefined;
+  if (escalation) {
+    effects.push(escalation);
+    decision.escalation = { reason: escalation.reason, target: escalation.target };
   }
   effects.unshift({ type: 'decision', record });
   return decision;
 }
 
-function actVerdict(intent: Intent, target: Target, strategy: StrategyName, dryRun: boolean, hasCluster: boolean): Verdict {
-  const what = `${target.namespace}/${target.name} with ${strategy} (trigger ${intent.trigger.name})`;
+function actVerdict(intent: Intent, target: Target, strategy: StrategyName, pin: Pin | null, dryRun: boolean, hasCluster: boolean): Verdict {
+  const what = `${target.namespace}/${target.name} with ${strategy} (trigger ${intent.trigger.name})${pin ? ` ${pinText(pin)}` : ''}`;
   const note = hasCluster ? '' : `; ${NO_CLUSTER_NOTE}`;
   return dryRun
     ? { decision: 'dry_run', reason: `dry-run: would roll back ${what}${note}` }
     : { decision: 'executed', reason: `rolling back ${what}${note}` };
+}
+
+/** An operator's rollback request (API/CLI), already checked for shape and target. */
+export interface OperatorRequest {
+  target: Target;
+  strategy: StrategyName;
+  kind: RollbackKind;
+  reason: string;
+  explicit: ExplicitDestination;
+  /** `--automatic`: when the evidence began (the stale guard), if the caller knows. */
+  detectedAt?: number;
+}
+
+export interface OperatorInput {
+  request: OperatorRequest;
+  config: DecideConfig;
+  state: GuardState;
+  now: number;
+  cluster: ClusterView;
+  newId: () => string;
+}
+
+export type OperatorDecision =
+  | { admitted: true; rollback: RollbackRecord; effects: Effect[] }
+  | {
+      admitted: false;
+      verdict: Verdict;
+      /** The running rollback that holds the target, for a 409 that names it. */
+      runningId?: string;
+      effects: Effect[];
+      escalation?: { reason: string; target: Target };
+    };
+
+/** Admits or refuses an operator's rollback by the guards of its kind, pinning the destination. */
+export function decideOperator(input: OperatorInput): OperatorDecision {
+  const { request, state, now, config, cluster } = input;
+  const { target, strategy, kind } = request;
+  const objects = touchedObjects(target, strategy, config.execution);
+  const guardInput: GuardInput = {
+    intent: undefined,
+    kind,
+    target,
+    strategy,
+    objects,
+    evidenceSince: request.detectedAt,
+    destination: destinationFor(cluster, state, target, strategy, kind, request.explicit),
+    state,
+    now,
+    policy: config.rollback,
+    dryRun: false,
+    cluster,
+  };
+  const verdict = firstVerdict(OPERATOR_GUARDS[kind], guardInput);
+  if (verdict) {
+    const escalation = escalationEffect(verdict, target, state, now);
+    return {
+      admitted: false,
+      verdict,
+      runningId: verdict.decision === 'in_progress' ? state.runningOn(objects)?.id : undefined,
+      effects: escalation ? [escalation] : [],
+      escalation: escalation ? { reason: escalation.reason, target } : undefined,
+    };
+  }
+  const pin = guardInput.destination?.ok ? guardInput.destination.pin : null;
+  const { rollback, effects } = admit(
+    {
+      target,
+      strategy,
+      kind,
+      objects,
+      pin,
+      reason: request.reason,
+      trigger: null,
+      decisionId: null,
+      steps: [{ at: now, name: 'requested', detail: `${kind} rollback requested by an operator: ${request.reason}${pin ? `; ${pinText(pin)}` : ''}` }],
+    },
+    false,
+    now,
+    input.newId(),
+  );
+  return { admitted: true, rollback, effects };
 }

@@ -140,4 +140,14 @@ export class Metrics {
 /** The seed's monitoring metrics (SPEC §4 monitoring.enhanced). */
 export const MONITORED_METRICS = ['error_rate', 'response_time', 'cpu_usage', 'memory_usage'] as const;
 
-export const ESCALATION_REASONS = ['retries_exhausted', 'verification_failed', 'execution_failed', 'monitoring_breach', 'monitoring_unknown'] as const;
+export const ESCALATION_REASONS = [
+  'retries_exhausted',
+  'verification_failed',
+  'execution_failed',
+  'concurrent_change',
+  'no_safe_destination',
+  'interrupted',
+  'monitoring_breach',
+  'monitoring_unknown',
+] as const;
+export type EscalationReason = (typeof ESCALATION_REASONS)[number];

@@ -38,6 +38,46 @@ export function targetKey(t: Target): string {
   return `${t.namespace}/${t.name}`;
 }
 
+/**
+ * A Kubernetes object a strategy changes, as a key (`Deployment:prod/api-blue`). The
+ * admission lock is keyed on these, so targets that share an object exclude each other.
+ */
+export function objectKey(kind: string, namespace: string, name: string): string {
+  return `${kind}:${namespace}/${name}`;
+}
+
+/**
+ * One version of a target, identified by content so that renumbering does not change it:
+ * a Deployment's pod-template digest, a blue-green colour with its template digest, a
+ * scale-swap side with its template digest.
+ */
+export interface Revision {
+  /** Stable identity: `3f2a9c0b1d4e` (template digest) or `green@3f2a9c0b1d4e` (side@digest). */
+  id: string;
+  /** For people: `revision 3 (app:v1)`, `colour green (app:v2)`. */
+  label: string;
+  /** The Deployment's revision number, when there is one. */
+  number?: number;
+  /** The blue-green colour or scale-swap side (`current`/`previous`) this revision is. */
+  side?: string;
+  images: string[];
+}
+
+/**
+ * The plan of a rollback, fixed once when it is admitted: where it goes, from where.
+ * Retries and restarts compare the cluster with the pin; they never choose again.
+ */
+export interface Pin {
+  /** What served when the rollback was admitted: quarantined for the target. */
+  from: Revision;
+  /** The destination. */
+  to: Revision;
+  /** Replicas the restored side gets (blue-green, scale-swap), read at admission. */
+  replicas?: number;
+  /** Why this destination, for reasons and reports ("known-good since …", "not yet proven"). */
+  note: string;
+}
+
 /** One alert as the receiver keeps it: Alertmanager's fields, times parsed. */
 export interface Alert {
   fingerprint: string;

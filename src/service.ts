@@ -20,7 +20,7 @@ import { loadCredentials, type Credentials } from './http/auth.js';
 import { Metrics } from './metrics.js';
 import { Monitor, type Sampler } from './monitoring/monitor.js';
 import { PrometheusSampler } from './monitoring/sampler.js';
-import type { RollbackRecord, RollbackStatus } from './store/records.js';
+import type { Effect, RollbackRecord, RollbackStatus } from './store/records.js';
 import { buildNotifiers } from './notify/build.js';
 import { LogNotifier } from './notify/log.js';
 import { Notifications } from './notify/notifier.js';
@@ -96,6 +96,8 @@ export class Service {
     const restored = this.store.restore(now - config.retentionMs, now - this.stateHorizon());
     this.state = StateIndex.restore(restored);
     this.metrics = new Metrics({ triggers: config.rollback.triggers.map((t) => t.name), defaultMetrics: opts.defaultMetrics, version: VERSION, dryRun: config.dryRun });
+    // The ledger owns "in progress"; the gauges read it at scrape time.
+    this.metrics.readRunningFrom(() => this.state.running().map((r) => r.startedAt));
     const channels = buildNotifiers(config.notifications, opts.env ?? process.env, {
       log,
       clock,
@@ -128,8 +130,7 @@ export class Service {
         onFinished: (rollback, status, serving) => this.afterRollback(rollback, status, serving?.name ?? rollback.name),
       });
       this.dispatcher.attachExecutor(this.executor);
-      const executor = this.executor;
-      this.metrics.readRunningFrom(() => executor.runningStarts());
+
     }
     const prometheus = new PrometheusSampler(config.monitoring);
     this.monitor = config.monitoring.enabled
@@ -162,23 +163,49 @@ export class Service {
       receiverUrl: config.notifications.receiverUrl,
       startedAt: now,
     });
-    // A rollback still `running` in the store was cut off by a restart: record it as failed, not running forever.
-    const interrupted = restored.rollbacks.filter((r) => r.status === 'running');
-    if (interrupted.length > 0) {
-      void this.dispatcher.record(
-        interrupted.map((r) => ({
-          type: 'rollback-finished' as const,
-          id: r.id,
-          target: r,
-          status: 'failed' as const,
-          at: now,
-          steps: [...r.steps, { at: now, name: 'interrupted', detail: 'the receiver restarted while this rollback was running; check the workload' }],
-        })),
-      );
-    }
+    this.recoverInterrupted(restored.rollbacks.filter((r) => r.status === 'running'), now);
     this.dispatcher.start();
     this.monitor?.resume();
     this.pruneTimer = setInterval(() => this.prune(clock.now()), PRUNE_EVERY_MS).unref();
+  }
+
+  /**
+   * Rollbacks a crash cut off (SPEC safety invariant 4): each is resumed from the cluster's
+   * state compared with its pinned plan, or — when it cannot be (no cluster now, no pin on
+   * record) — finished `failed` and escalated, never only marked.
+   */
+  private recoverInterrupted(interrupted: RollbackRecord[], now: number): void {
+    const lost: RollbackRecord[] = [];
+    for (const r of interrupted) {
+      if (this.executor && r.pin && r.objects.length > 0) {
+        this.opts.log.warn({ rollbackId: r.id, target: `${r.namespace}/${r.name}` }, 'resuming a rollback the previous process did not finish');
+        void this.executor.execute(r, { resume: true });
+      } else {
+        lost.push(r);
+      }
+    }
+    if (lost.length === 0) return;
+    const why = this.executor ? 'no pinned plan on record' : 'no cluster is configured now';
+    const effects = lost.flatMap((r): Effect[] => [
+      {
+        type: 'rollback-finished',
+        id: r.id,
+        target: r,
+        status: 'failed',
+        at: now,
+        steps: [...r.steps, { at: now, name: 'interrupted', detail: `the receiver restarted while this rollback was running and cannot resume it (${why}); check the workload` }],
+      },
+      { type: 'escalation', target: r, reason: 'interrupted', at: now },
+    ]);
+    this.dispatcher.record(effects).then(
+      () => {
+        for (const r of lost) {
+          this.metrics.escalations.inc({ reason: 'interrupted' });
+          this.notifications.emit({ type: 'escalated', target: r, reason: 'interrupted', detail: `rollback ${r.id} was cut off by a restart and cannot be resumed (${why}); check the workload`, rollback: r });
+        }
+      },
+      (err: Error) => this.opts.log.error({ err: err.message }, 'could not record the interrupted rollbacks'),
+    );
   }
 
   /** Opens the monitoring window after a successful rollback (and after an escalated one when configured). */
@@ -192,7 +219,9 @@ export class Service {
   /** How far back rollbacks matter to the guards. */
   private stateHorizon(): number {
     const r = this.opts.config.rollback;
-    return Math.max(r.cooldownMs, r.retryWindowMs, r.brake.windowMs, ...r.triggers.map((t) => t.cooldownMs ?? 0));
+    // Cooldown counts from a rollback's end, which comes up to an execution timeout after its start.
+    const longestCooldown = Math.max(r.cooldownMs, ...r.triggers.map((t) => t.cooldownMs ?? 0)) + r.executionTimeoutMs;
+    return Math.max(longestCooldown, r.retryWindowMs, r.brake.windowMs);
   }
 
   private prune(now: number): void {
@@ -260,7 +289,8 @@ export class Service {
     }
     await this.dispatcher.drain();
     this.dispatcher.stop();
-    await this.executor?.drain();
+    // In-flight rollbacks stop at a safe point; what is left resumes at the next start.
+    await this.executor?.stop(this.opts.config.shutdownGraceMs);
     await this.monitor?.stop();
     await this.notifications.drain(SHUTDOWN_GRACE_MS);
     this.store.close();

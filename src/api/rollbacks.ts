@@ -32,6 +32,9 @@ export function rollbackView(r: RollbackRecord) {
     dryRun: r.dryRun,
     startedAt: iso(r.startedAt),
     finishedAt: iso(r.finishedAt),
+    /** Where it goes, pinned at admission: from (quarantined) and to. */
+    pin: r.pin,
+    objects: r.objects,
     steps: r.steps.map((s) => ({ ...s, at: iso(s.at) })),
   };
 }

@@ -21,8 +21,8 @@ export function simulateRouter(deps: ApiDeps): Router {
         // Nothing is recorded, so no rollback id is handed out; the plan is what a live run would send now.
         const answer = { ...toResponse(d), rollbackId: undefined, wouldRollBack: d.rollback !== undefined };
         if (!d.rollback || !deps.executor) return { ...answer, plan: null };
-        const { plan } = await deps.executor.plan(d.rollback, d.rollback.strategy, { kind: 'automatic' });
-        return { ...answer, plan: planView(plan) };
+        const { plan } = await deps.executor.plan(d.rollback);
+        return { ...answer, pin: d.rollback.pin, plan: planView(plan) };
       }),
     );
     res.json({ simulated: true, decisions: answers });

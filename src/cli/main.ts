@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { portArg, revisionArg, urlArg } from './args.js';
 import { monitorDeploymentCommand } from './monitor-deployment.js';
+import { quarantineClearCommand, quarantineListCommand } from './quarantine.js';
 import { reportCommand } from './report.js';
 import { rollbackCommand } from './rollback.js';
 import { VERSION } from '../version.js';
@@ -49,7 +50,8 @@ program
   .option('--to-revision <n>', 'deployment-undo: the revision to restore', revisionArg)
   .option('--rollback-tag <tag>', 'deployment-undo: restore the newest revision running this image tag')
   .requiredOption('-r, --reason <text>', 'why (kept in the record, the events and the report)')
-  .option('--automatic', 'record it as an automatic rollback (held by the freeze switch)')
+  .option('--automatic', 'an automatic rollback: held by the same guards as alerts (opt-in, freeze, cooldown, retries, brake, stale, quarantine)')
+  .option('--detected-at <time>', '--automatic: when the problem was detected (RFC 3339); refused as stale if the workload changed since')
   .option('--emergency', 'no validation, no waiting: switch traffic / scale down at once, force-delete failed pods')
   .option('--dry-run', 'print the exact API requests a live run would send; change nothing')
   .action(rollbackCommand);
@@ -70,6 +72,24 @@ program
   .argument('<rollback-id>', 'the rollback id (GET /api/v1/rollbacks lists them)')
   .option('-u, --url <url>', 'receiver base URL', urlArg, 'http://127.0.0.1:9095')
   .action(reportCommand);
+
+const quarantine = program.command('quarantine').description('revisions the receiver rolled away from (never an automatic destination) and known-good ones');
+quarantine
+  .command('list')
+  .description('list quarantined, installed and known-good revisions')
+  .option('-u, --url <url>', 'receiver base URL; operator token from $ROLLBACK_OPERATOR_TOKEN', urlArg, 'http://127.0.0.1:9095')
+  .option('-n, --namespace <namespace>', 'only this target (with --name)')
+  .option('--name <name>', 'only this target (with --namespace)')
+  .option('--status <status>', 'bad, installed or known-good')
+  .action(quarantineListCommand);
+quarantine
+  .command('clear')
+  .description('clear the quarantine of one revision, or of every bad revision of a target')
+  .argument('<namespace>')
+  .argument('<name>')
+  .argument('[revision]', 'a revision id from `quarantine list` (default: all of the target)')
+  .option('-u, --url <url>', 'receiver base URL; operator token from $ROLLBACK_OPERATOR_TOKEN', urlArg, 'http://127.0.0.1:9095')
+  .action(quarantineClearCommand);
 
 program
   .command('status')

@@ -15,6 +15,7 @@ export interface RollbackFlags {
   rollbackTag?: string;
   reason?: string;
   automatic?: boolean;
+  detectedAt?: string;
   emergency?: boolean;
   dryRun?: boolean;
 }
@@ -32,6 +33,7 @@ export async function rollbackCommand(flags: RollbackFlags): Promise<void> {
       reason: flags.reason,
       emergency: flags.emergency ?? false,
       automatic: flags.automatic ?? false,
+      detectedAt: flags.detectedAt,
       dryRun: flags.dryRun ?? false,
     };
     const answer = await callReceiver(new URL('/api/v1/rollbacks', flags.url).toString(), {

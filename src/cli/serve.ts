@@ -1,6 +1,7 @@
 /** `serve`: start the receiver; SIGTERM/SIGINT shut it down gracefully. */
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
+import { guardProcess } from '../process-guard.js';
 import { Service } from '../service.js';
 import { VERSION } from '../version.js';
 import { exitWith } from './fail.js';
@@ -20,6 +21,7 @@ export async function serveCommand(opts: { config?: string; port?: number }): Pr
   } catch (err) {
     exitWith(err);
   }
+  guardProcess(log, service.metrics);
   for (const line of service.describe()) log.info(line);
   try {
     log.info(await service.checkCluster());

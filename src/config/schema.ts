@@ -107,6 +107,8 @@ const rollback = z
     requireOptIn: z.boolean().default(true),
     /** How long one attempt (execute + verify) may take, transient retries included. */
     executionTimeout: duration.prefault(600),
+    /** Targets read from the cluster for one webhook payload at most; alerts for further targets are refused. */
+    maxTargetsPerPayload: z.number().int().min(1).max(1000).default(50),
     /** Pending intents found overdue at start wait this long, so Alertmanager can deliver a resolution it retried meanwhile. */
     startupGrace: duration.prefault(60),
   })

@@ -1,15 +1,20 @@
 /**
- * Turns payloads into committed decisions. Concurrent webhooks share one SQLite
- * transaction (group commit): whatever arrived during one turn of the event loop is
- * decided in order and committed with a single fsync, each payload in a savepoint of
- * its own so it is recorded whole or not at all. Callers hear back only after the
- * commit; side effects (rollbacks, timers, notifications) start only after it too.
+ * The single admission point (SPEC safety invariant 1). Every path that can change a
+ * target — alert payloads, pending intents coming due, operator requests of every kind,
+ * operator switches — is queued here and decided in order inside one SQLite transaction
+ * (group commit): whatever arrived during one turn of the event loop is decided against
+ * the ledger as the previous item left it, so two requests for one target can never both
+ * be admitted. Each item sits in a savepoint of its own, so it is recorded whole or not at
+ * all. Callers hear back only after the commit; side effects (rollbacks, timers,
+ * notifications) start only after it too. Cluster reads happen before queueing; the
+ * executor compares the cluster with the pinned plan again before it acts.
  */
 import type { Logger } from 'pino';
+import Database from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
-import { decide, type Decision } from '../decide.js';
-import type { Executor } from '../execution/executor.js';
+import { decide, decideOperator, type Decision, type OperatorDecision, type OperatorRequest } from '../decide.js';
+import type { ClusterRead, Executor } from '../execution/executor.js';
 import type { ClusterView } from '../guards/guard.js';
 import { intentFor, matchTrigger } from '../matching/intent.js';
 import { checkTarget } from '../matching/target.js';
@@ -18,7 +23,7 @@ import { newId } from '../ids.js';
 import type { ParsedPayload } from '../intake/payload.js';
 import type { Metrics } from '../metrics.js';
 import type { Notifications } from '../notify/notifier.js';
-import type { Effect, PendingIntent } from '../store/records.js';
+import type { Effect, PendingIntent, RollbackRecord } from '../store/records.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import type { StateIndex } from '../store/state-index.js';
 import { PendingTimer } from './pending-timer.js';
@@ -38,15 +43,21 @@ export interface DispatcherDeps {
 type Work =
   | { kind: 'payload'; payload: ParsedPayload; cluster: ClusterView | null }
   | { kind: 'redecide'; due: PendingIntent[]; cluster: ClusterView | null }
+  | { kind: 'operator'; request: OperatorRequest; cluster: ClusterView }
   | { kind: 'effects'; effects: Effect[] };
+
+type Outcome = { decisions: Decision[]; operator?: OperatorDecision };
 
 interface Queued {
   work: Work;
-  resolve: (decisions: Decision[]) => void;
+  resolve: (outcome: Outcome) => void;
   reject: (err: Error) => void;
 }
 
+/** The store could not commit: intake answers 503 so Alertmanager retries. */
 export class StoreUnavailableError extends Error {}
+/** A bug while deciding: that request answers 500 (Alertmanager does not retry it forever); nothing of it is recorded. */
+export class DecisionError extends Error {}
 
 export class Dispatcher {
   private queue: Queued[] = [];
@@ -54,6 +65,9 @@ export class Dispatcher {
   private flushScheduled = false;
   private readonly pendingTimer: PendingTimer;
   private readonly idle = new Set<() => void>();
+  /** Pending intents overdue at start wait until this time (rollback.startupGrace). */
+  private holdOverdueUntil = -Infinity;
+  private readonly overdueAtStart = new Set<string>();
 
   /** The executor needs the dispatcher to record results, so it is attached after both exist. */
   attachExecutor(executor: Executor): void {
@@ -61,12 +75,27 @@ export class Dispatcher {
   }
 
   constructor(private readonly deps: DispatcherDeps) {
-    this.pendingTimer = new PendingTimer(deps.clock, () => this.redecideDue());
+    this.pendingTimer = new PendingTimer(deps.clock, () => this.redecideDue(), (err) =>
+      deps.log.error({ err: err.message }, 'deciding pending intents failed'),
+    );
   }
 
-  /** Schedules the pending intents restored from the store. */
+  /**
+   * Schedules the pending intents restored from the store. Those already overdue wait
+   * `rollback.startupGrace` first, so Alertmanager can deliver a resolution it retried
+   * while the receiver was down.
+   */
   start(): void {
-    for (const p of this.deps.state.pendingIntents()) this.pendingTimer.schedule(p.dueAt);
+    const now = this.deps.clock.now();
+    this.holdOverdueUntil = now + this.deps.config.rollback.startupGraceMs;
+    for (const p of this.deps.state.pendingIntents()) {
+      if (p.dueAt <= now) this.overdueAtStart.add(p.key);
+      this.pendingTimer.schedule(this.heldUntil(p));
+    }
+  }
+
+  private heldUntil(p: PendingIntent): number {
+    return this.overdueAtStart.has(p.key) ? Math.max(p.dueAt, this.holdOverdueUntil) : p.dueAt;
   }
 
   stop(): void {
@@ -79,16 +108,39 @@ export class Dispatcher {
     this.arriving++;
     try {
       const cluster = await this.clusterView(payload.alerts);
-      return await this.enqueue({ kind: 'payload', payload, cluster });
+      return (await this.enqueue({ kind: 'payload', payload, cluster })).decisions;
     } finally {
       this.arriving--;
       this.notifyIdle();
     }
   }
 
+  /** Admits or refuses an operator's rollback through the same serialized point as alerts. */
+  async submitOperator(request: OperatorRequest): Promise<{ decision: OperatorDecision; cluster: ClusterRead }> {
+    const executor = this.deps.executor;
+    if (!executor) throw new Error('operator rollbacks need a cluster');
+    this.arriving++;
+    try {
+      const cluster = await executor.view([{ target: request.target, strategy: request.strategy }]);
+      return { decision: (await this.enqueue({ kind: 'operator', request, cluster })).operator!, cluster };
+    } finally {
+      this.arriving--;
+      this.notifyIdle();
+    }
+  }
+
+  /** What an operator request would get now, and the requests it would send, recording nothing (`dryRun: true`). */
+  async simulateOperator(request: OperatorRequest): Promise<{ decision: OperatorDecision; cluster: ClusterRead }> {
+    const executor = this.deps.executor;
+    if (!executor) throw new Error('operator rollbacks need a cluster');
+    const cluster = await executor.view([{ target: request.target, strategy: request.strategy }]);
+    return { decision: this.decideAll({ kind: 'operator', request, cluster }, this.deps.state.layer()).operator!, cluster };
+  }
+
   /**
    * Reads, once per target, what the cluster-side guards need — only for alerts that
-   * could get that far, so Alertmanager's re-sends never touch the API server.
+   * could get that far, so Alertmanager's re-sends never touch the API server — and at
+   * most `rollback.maxTargetsPerPayload` targets.
    */
   private async clusterView(alerts: Alert[], pending = false): Promise<ClusterView | null> {
     const executor = this.deps.executor;
@@ -102,10 +154,10 @@ export class Dispatcher {
       const check = checkTarget(intentFor(alert, trigger), config.rollback, config.execution);
       if (check.ok) candidates.push({ target: check.target, strategy: check.strategy });
     }
-    return executor.view(candidates);
+    return executor.view(candidates, config.rollback.maxTargetsPerPayload);
   }
 
-  /** Operator changes (freeze, cooldown reset) go through the same commit path. */
+  /** Operator changes (freeze, cooldown reset, quarantine clearing) go through the same commit path. */
   async record(effects: Effect[]): Promise<void> {
     await this.enqueue({ kind: 'effects', effects });
   }
@@ -113,7 +165,7 @@ export class Dispatcher {
   /** Decides without recording or changing anything (`/api/v1/simulate`). */
   async simulate(payload: ParsedPayload): Promise<Decision[]> {
     const cluster = await this.clusterView(payload.alerts);
-    return this.decideAll({ kind: 'payload', payload, cluster }, this.deps.state.layer());
+    return this.decideAll({ kind: 'payload', payload, cluster }, this.deps.state.layer()).decisions;
   }
 
   /** Resolves once nothing is queued (graceful shutdown). */
@@ -125,10 +177,13 @@ export class Dispatcher {
   /** Decides again every pending intent whose delay has ended, then waits for the next. */
   async redecideDue(): Promise<void> {
     const now = this.deps.clock.now();
-    const due = this.deps.state.pendingIntents().filter((p) => p.dueAt <= now);
+    const due = this.deps.state.pendingIntents().filter((p) => this.heldUntil(p) <= now);
     if (due.length > 0) {
       try {
-        const cluster = await this.clusterView(due.map((p) => p.alert), true);
+        const cluster = await this.clusterView(
+          due.map((p) => p.alert),
+          true,
+        );
         await this.enqueue({ kind: 'redecide', due, cluster });
       } catch (err) {
         this.deps.log.error({ err: (err as Error).message }, 'could not decide pending intents; retrying in 5s');
@@ -136,10 +191,10 @@ export class Dispatcher {
         return;
       }
     }
-    for (const p of this.deps.state.pendingIntents()) this.pendingTimer.schedule(p.dueAt);
+    for (const p of this.deps.state.pendingIntents()) this.pendingTimer.schedule(this.heldUntil(p));
   }
 
-  private enqueue(work: Work): Promise<Decision[]> {
+  private enqueue(work: Work): Promise<Outcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ work, resolve, reject });
       if (!this.flushScheduled) {
@@ -149,25 +204,29 @@ export class Dispatcher {
     });
   }
 
-  private decideAll(work: Work, layer: StateIndex): Decision[] {
+  private decideAll(work: Work, layer: StateIndex): Outcome {
     const { config, clock } = this.deps;
-    const cluster = work.kind === 'effects' ? null : work.cluster;
     const now = clock.now();
     const id = () => newId(now);
-    const run = (alert: ParsedPayload['alerts'][number], group: ParsedPayload['group'], redecide?: PendingIntent): Decision => {
+    const run = (alert: ParsedPayload['alerts'][number], group: ParsedPayload['group'], cluster: ClusterView | null, redecide?: PendingIntent): Decision => {
       const d = decide({ alert, group, config, state: layer, now, cluster, newId: id, redecide });
       for (const e of d.effects) layer.apply(e);
       return d;
     };
     switch (work.kind) {
       case 'payload':
-        return work.payload.alerts.map((a) => run(a, work.payload.group));
+        return { decisions: work.payload.alerts.map((a) => run(a, work.payload.group, work.cluster)) };
       case 'redecide':
         // Another path (a resolved alert) may have closed the intent since it was picked.
-        return work.due.filter((p) => layer.pending(p.key)?.id === p.id).map((p) => run(p.alert, p.group, p));
+        return { decisions: work.due.filter((p) => layer.pending(p.key)?.id === p.id).map((p) => run(p.alert, p.group, work.cluster, p)) };
+      case 'operator': {
+        const operator = decideOperator({ request: work.request, config, state: layer, now, cluster: work.cluster, newId: id });
+        for (const e of operator.effects) layer.apply(e);
+        return { decisions: [], operator };
+      }
       case 'effects':
         for (const e of work.effects) layer.apply(e);
-        return [];
+        return { decisions: [] };
     }
   }
 
@@ -176,20 +235,20 @@ export class Dispatcher {
     const items = this.queue;
     this.queue = [];
     const batch = this.deps.state.layer();
-    const decided: { item: Queued; decisions: Decision[] }[] = [];
+    const decided: { item: Queued; outcome: Outcome }[] = [];
     const failed: { item: Queued; err: Error }[] = [];
     try {
       this.deps.store.transaction(() => {
         for (const item of items) {
           const layer = batch.layer();
           try {
-            const decisions = this.deps.store.savepoint(() => {
-              const ds = this.decideAll(item.work, layer);
+            const outcome = this.deps.store.savepoint(() => {
+              const o = this.decideAll(item.work, layer);
               for (const e of layer.effects()) this.deps.store.write(e);
-              return ds;
+              return o;
             });
             layer.mergeIntoParent();
-            decided.push({ item, decisions });
+            decided.push({ item, outcome });
           } catch (err) {
             failed.push({ item, err: err as Error });
           }
@@ -204,12 +263,17 @@ export class Dispatcher {
     }
     batch.mergeIntoParent();
     for (const { item, err } of failed) {
-      this.deps.log.error({ err: err.message, work: item.work.kind }, 'store write failed; payload not recorded');
-      item.reject(new StoreUnavailableError(`store write failed: ${err.message}`));
+      if (err instanceof Database.SqliteError) {
+        this.deps.log.error({ err: err.message, work: item.work.kind }, 'store write failed; not recorded');
+        item.reject(new StoreUnavailableError(`store write failed: ${err.message}`));
+      } else {
+        this.deps.log.error({ err: err.message, stack: err.stack, work: item.work.kind }, 'deciding failed (a bug); not recorded');
+        item.reject(new DecisionError(`deciding failed: ${err.message}`));
+      }
     }
-    for (const { item, decisions } of decided) {
-      this.afterCommit(decisions);
-      item.resolve(decisions);
+    for (const { item, outcome } of decided) {
+      this.afterCommit(outcome);
+      item.resolve(outcome);
     }
     this.notifyIdle();
   }
@@ -220,9 +284,17 @@ export class Dispatcher {
     this.idle.clear();
   }
 
-  private afterCommit(decisions: Decision[]): void {
+  private launch(rollback: RollbackRecord): void {
+    const executor = this.deps.executor;
+    if (!executor) return;
+    // Both never reject: failures are recorded, logged and escalated inside.
+    if (rollback.status === 'running') void executor.execute(rollback);
+    else void executor.recordPlan(rollback);
+  }
+
+  private afterCommit(outcome: Outcome): void {
     const { metrics, notifications, log } = this.deps;
-    for (const d of decisions) {
+    for (const d of outcome.decisions) {
       const r = d.record;
       metrics.alerts.inc({ trigger: r.trigger ?? 'none', decision: r.decision });
       if (r.dueAt !== null) this.pendingTimer.schedule(r.dueAt);
@@ -236,11 +308,16 @@ export class Dispatcher {
         log.info({ rollbackId: d.rollback.id, target: `${d.rollback.namespace}/${d.rollback.name}`, dryRun: d.rollback.dryRun }, r.reason);
         // Live rollbacks announce themselves from the executor; shadow mode announces what it would do here.
         if (d.rollback.dryRun) notifications.emit({ type: 'rollback_started', rollback: d.rollback, decision: r });
-        if (this.deps.executor) {
-          if (d.rollback.status === 'running') void this.deps.executor.execute(d.rollback);
-          else void this.deps.executor.recordPlan(d.rollback);
-        }
+        this.launch(d.rollback);
       }
+    }
+    const op = outcome.operator;
+    if (op?.admitted) {
+      log.info({ rollbackId: op.rollback.id, target: `${op.rollback.namespace}/${op.rollback.name}`, kind: op.rollback.kind }, op.rollback.steps[0]?.detail ?? 'operator rollback');
+      this.launch(op.rollback);
+    } else if (op?.escalation) {
+      metrics.escalations.inc({ reason: op.escalation.reason });
+      notifications.emit({ type: 'escalated', target: op.escalation.target, reason: op.escalation.reason, detail: op.verdict.reason });
     }
   }
 }

@@ -14,6 +14,8 @@ export class PendingTimer {
   constructor(
     private readonly clock: Clock,
     private readonly onDue: () => Promise<void>,
+    /** A failure of onDue is reported here, never left unhandled. */
+    private readonly onError: (err: Error) => void,
   ) {}
 
   schedule(at: number): void {
@@ -27,7 +29,7 @@ export class PendingTimer {
   private fire(): void {
     this.timer = undefined;
     this.nextAt = Infinity;
-    void this.onDue();
+    this.onDue().catch((err: unknown) => this.onError(err as Error));
   }
 
   stop(): void {

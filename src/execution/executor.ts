@@ -1,28 +1,46 @@
 /**
- * Runs rollbacks: inspect → validate → plan → apply the plan step by step → verify →
- * record, with bounded concurrency, transient API errors retried with backoff inside
- * the attempt's timeout, 409 conflicts retried on a fresh read, an Event on the target
- * at each stage, and escalation when the attempt fails or verification does.
+ * Runs admitted rollbacks: read → compare with the pin → apply the plan step by step →
+ * verify → record, with bounded concurrency and an Event on the target at each stage.
+ *
+ * The destination was pinned at admission. Before acting, the target must still serve
+ * the revision the pin rolls away from (or already the destination); otherwise someone
+ * else changed it and the rollback stops `failed` and escalates. A write that times out,
+ * drops or meets a 409 is never blindly repeated: the object is read again and compared
+ * with the step's expectations — done (skip), still as pinned (send again with a fresh
+ * read), or changed by someone else (stop and escalate). Progress is recorded after each
+ * write, so a restart resumes the same way. Shutdown stops between steps (a safe point).
  */
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import type { ClusterView, WorkloadFacts } from '../guards/guard.js';
-import { KubeApiError, type ApiRequest, type KubeClient } from '../kube/client.js';
+import { KubeApiError, type KubeClient } from '../kube/client.js';
 import { recordEvent, type EventReason } from '../kube/events.js';
-import type { Metrics } from '../metrics.js';
-import { targetKey, type StrategyName, type Target } from '../model.js';
+import type { EscalationReason, Metrics } from '../metrics.js';
+import { targetKey, type Pin, type RollbackKind, type StrategyName, type Target } from '../model.js';
 import type { Notifications } from '../notify/notifier.js';
 import type { DecisionRecord, Effect, RollbackRecord, RollbackStatus, RollbackStep } from '../store/records.js';
+import { stepState } from './expectations.js';
+import { InterruptedError } from './interrupted.js';
 import { blueGreen } from './strategies/blue-green.js';
 import { deploymentUndo } from './strategies/deployment-undo.js';
 import { scaleSwap } from './strategies/scale-swap.js';
-import type { Inspection, KubeReader, PlanStep, Strategy, StrategyOptions } from './strategies/strategy.js';
+import { PlanError, type Inspection, type KubeReader, type PlanStep, type Strategy } from './strategies/strategy.js';
 import { probe, probeUrl, VerificationError, waitForRollout } from './verify/verify.js';
 
 /** The cluster could not be read (unreachable, overloaded): intake answers 503 so Alertmanager retries. */
 export class ClusterUnavailableError extends Error {}
+
+/** The cluster as read for one decision pass: the guards' facts, and plans from the very same read. */
+export interface ClusterRead extends ClusterView {
+  /** The requests a pinned rollback of the target would send, from this read (dry-run answers). */
+  plan(target: Target, strategy: StrategyName, pin: Pin, kind: RollbackKind): PlanStep[];
+  snapshot(target: Target, strategy: StrategyName): Record<string, unknown>;
+}
+
+/** The target no longer is where the pin found it: someone else changed it. */
+class ConcurrentChangeError extends Error {}
 
 export interface ExecutorDeps {
   kube: KubeClient;
@@ -39,27 +57,32 @@ export interface ExecutorDeps {
   onFinished?: (rollback: RollbackRecord, status: RollbackStatus, serving: Target | undefined) => void;
 }
 
-export interface ExecuteOptions {
-  toRevision?: number;
-  rollbackTag?: string;
-}
+type RequestStep = Extract<PlanStep, { action: 'request' }>;
 
-const MAX_CONFLICT_RETRIES = 3;
 /** Seed: an emergency scales the failed side down with `--timeout=30s`: its requests get 30 s, not the attempt's timeout. */
 const EMERGENCY_TIMEOUT_MS = 30_000;
 /** Reads for the guards must not hold up intake for long. */
 const FACTS_TIMEOUT_MS = 10_000;
+/** Cluster reads in flight at once for one decision pass. */
+const FACTS_CONCURRENCY = 8;
+/** A write is sent at most this often (each time after comparing with the pin). */
+const MAX_WRITE_ATTEMPTS = 5;
+
+interface Run {
+  rollback: RollbackRecord;
+  pin: Pin;
+  strategy: Strategy;
+  steps: RollbackStep[];
+  deadline: number;
+  read: KubeReader;
+}
 
 export class Executor {
   readonly strategies: ReadonlyMap<StrategyName, Strategy>;
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly running = new Set<Promise<void>>();
-  /** Start times of the rollbacks executing now, by id (the in-progress gauges read them). */
-  private readonly startedAt = new Map<string, number>();
-
-  runningStarts(): number[] {
-    return [...this.startedAt.values()];
-  }
+  /** Aborted by shutdown: running rollbacks stop at their next safe point. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: ExecutorDeps) {
     const { execution } = deps.config;
@@ -83,23 +106,19 @@ export class Executor {
     return { at: this.deps.clock.now(), name, detail, ...extra };
   }
 
-  private strategy(name: StrategyName): Strategy | undefined {
-    return this.strategies.get(name);
-  }
-
-  /** Inspects a target for the guards and for dry-run plans. Not-found and forbidden become validation problems. */
-  async inspect(target: Target, strategyName: StrategyName, opts: StrategyOptions, deadline: number): Promise<Inspection> {
-    const strategy = this.strategy(strategyName);
+  /** Inspects a target for the guards and for plans. Not-found and forbidden become validation problems. */
+  async inspect(target: Target, strategyName: StrategyName, deadline: number): Promise<Inspection> {
+    const strategy = this.strategies.get(strategyName);
     const object = { kind: 'Deployment', apiVersion: 'apps/v1', ...target, uid: '' };
     const refused = (problem: string): Inspection => ({
       target,
       object,
-      facts: { optInObject: `${strategyName} target ${target.namespace}/${target.name}`, optedIn: false, unreadable: problem, validationProblem: problem },
+      facts: { optInObject: `${strategyName} target ${target.namespace}/${target.name}`, optedIn: false, unreadable: problem, validationProblem: problem, candidates: [] },
       snapshot: {},
     });
     if (!strategy) return refused(`strategy ${strategyName} is not available in this build`);
     try {
-      return await strategy.inspect(this.reader(deadline), target, opts);
+      return await strategy.inspect(this.reader(deadline), target);
     } catch (err) {
       if (err instanceof KubeApiError && !err.transient) {
         const what = err.status === 404 ? 'not found' : err.status === 403 ? 'forbidden (check the RBAC rules)' : err.reason;
@@ -109,178 +128,238 @@ export class Executor {
     }
   }
 
-  /** The facts the cluster-side guards need, read once per target before a decision pass. */
-  async view(candidates: { target: Target; strategy: StrategyName }[]): Promise<ClusterView> {
-    const facts = new Map<string, WorkloadFacts>();
+  /**
+   * The facts the cluster-side guards need, read once per target before a decision pass,
+   * a bounded number at once. Targets past `cap` are not read: their alerts are refused.
+   */
+  async view(candidates: { target: Target; strategy: StrategyName }[], cap = Infinity): Promise<ClusterRead> {
+    const reading = new Map<string, Promise<Inspection>>();
     const deadline = this.deps.clock.now() + FACTS_TIMEOUT_MS;
-    const opts: StrategyOptions = { kind: 'automatic' };
-    await Promise.all(
-      candidates.map(async ({ target, strategy }) => {
-        const key = `${strategy}:${targetKey(target)}`;
-        if (facts.has(key)) return;
-        facts.set(key, { optInObject: '', optedIn: false });
-        facts.set(key, (await this.inspect(target, strategy, opts, deadline)).facts);
-      }),
-    );
+    const limit = pLimit(FACTS_CONCURRENCY);
+    const key = (target: Target, strategy: StrategyName) => `${strategy}:${targetKey(target)}`;
+    for (const { target, strategy } of candidates) {
+      const k = key(target, strategy);
+      if (reading.has(k) || reading.size >= cap) continue;
+      reading.set(k, limit(() => this.inspect(target, strategy, deadline)));
+    }
+    const read = new Map<string, Inspection>();
+    await Promise.all([...reading].map(async ([k, p]) => read.set(k, await p)));
+    const notRead: WorkloadFacts = { optInObject: '', optedIn: false, validationProblem: 'not inspected', candidates: [] };
     return {
-      facts: (target, strategy) =>
-        facts.get(`${strategy}:${targetKey(target)}`) ?? { optInObject: `${targetKey(target)}`, optedIn: false, validationProblem: 'not inspected' },
+      facts: (target, strategy) => read.get(key(target, strategy))?.facts ?? { ...notRead, optInObject: targetKey(target) },
+      plan: (target, strategy, pin, kind) => {
+        const inspection = read.get(key(target, strategy));
+        return inspection ? this.strategies.get(strategy)!.plan(inspection, pin, kind) : [];
+      },
+      snapshot: (target, strategy) => read.get(key(target, strategy))?.snapshot ?? {},
+      skipped: (target, strategy) =>
+        read.has(key(target, strategy)) ? undefined : `not read from the cluster: this payload names more than ${cap} targets (rollback.maxTargetsPerPayload)`,
     };
   }
 
-  /** What a live run would send, in order: the dry-run answer. */
-  async plan(target: Target, strategyName: StrategyName, opts: StrategyOptions): Promise<{ inspection: Inspection; plan: PlanStep[] }> {
-    const inspection = await this.inspect(target, strategyName, opts, this.deps.clock.now() + FACTS_TIMEOUT_MS);
-    const strategy = this.strategy(strategyName);
-    const plan = strategy && !inspection.facts.validationProblem ? strategy.plan(inspection, opts) : [];
+  /** What a live run of this admitted rollback would send, in order, read now: the dry-run answer. */
+  async plan(rollback: RollbackRecord): Promise<{ inspection: Inspection; plan: PlanStep[] }> {
+    const inspection = await this.inspect(rollback, rollback.strategy, this.deps.clock.now() + FACTS_TIMEOUT_MS);
+    const strategy = this.strategies.get(rollback.strategy);
+    const plan = strategy && rollback.pin ? strategy.plan(inspection, rollback.pin, rollback.kind) : [];
     return { inspection, plan };
   }
 
-  /** Starts a live rollback in the background (bounded concurrency); resolves when it has finished and is recorded. */
-  execute(rollback: RollbackRecord, opts: ExecuteOptions = {}): Promise<void> {
-    const run = this.limit(() => this.run(rollback, opts));
+  /** Starts a live rollback in the background (bounded concurrency); resolves when it has finished and is recorded. Never rejects. */
+  execute(rollback: RollbackRecord, opts: { resume?: boolean } = {}): Promise<void> {
+    const run = this.limit(() => this.run(rollback, opts.resume ?? false)).catch((err: unknown) =>
+      this.deps.log.error({ rollbackId: rollback.id, err: (err as Error).message, stack: (err as Error).stack }, 'rollback run failed unexpectedly'),
+    );
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
     return run;
   }
 
-  /** Records the plan of a dry-run rollback (what a live run would have sent). */
-  async recordPlan(rollback: RollbackRecord, opts: ExecuteOptions = {}): Promise<void> {
+  /** Records the plan of a dry-run rollback (what a live run would have sent). Never rejects. */
+  async recordPlan(rollback: RollbackRecord): Promise<void> {
     const steps: RollbackStep[] = [];
     try {
-      const { inspection, plan } = await this.plan(rollback, rollback.strategy, {
-        kind: rollback.kind,
-        ...opts,
-      });
+      const { inspection, plan } = await this.plan(rollback);
       steps.push(this.step('inspected', JSON.stringify(inspection.snapshot)));
       if (inspection.facts.validationProblem) steps.push(this.step('validation', inspection.facts.validationProblem));
       for (const s of plan) steps.push(this.step(s.action === 'request' ? 'planned-request' : 'planned-wait', s.description, s.action === 'request' ? { request: s.request } : {}));
     } catch (err) {
       steps.push(this.step('plan-failed', (err as Error).message));
     }
-    await this.deps.record([{ type: 'rollback-finished', id: rollback.id, target: rollback, status: 'dry_run', at: rollback.finishedAt ?? rollback.startedAt, steps: [...rollback.steps, ...steps] }]);
+    await this.deps
+      .record([{ type: 'rollback-finished', id: rollback.id, target: rollback, status: 'dry_run', at: rollback.finishedAt ?? rollback.startedAt, steps: [...rollback.steps, ...steps] }])
+      .catch((err: Error) => this.deps.log.error({ rollbackId: rollback.id, err: err.message }, 'could not record a dry-run plan'));
   }
 
-  /** Waits for running rollbacks (graceful shutdown). */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.running]);
+  /** Shutdown: running rollbacks stop at their next safe point; waits up to `graceMs` for them. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs).unref()));
+    await Promise.race([Promise.allSettled([...this.running]), timeout]);
+    clearTimeout(timer);
   }
 
-  private async run(rollback: RollbackRecord, opts: ExecuteOptions): Promise<void> {
-    const { clock, metrics, config, log } = this.deps;
+  private async run(rollback: RollbackRecord, resume: boolean): Promise<void> {
+    const { clock, config, log } = this.deps;
     const deadline = clock.now() + (rollback.kind === 'emergency' ? Math.min(EMERGENCY_TIMEOUT_MS, config.rollback.executionTimeoutMs) : config.rollback.executionTimeoutMs);
     const steps: RollbackStep[] = [];
-    const sopts: StrategyOptions = { kind: rollback.kind, ...opts };
-    const strategy = this.strategy(rollback.strategy);
+    const strategy = this.strategies.get(rollback.strategy);
+    const decision = rollback.decisionId ? this.deps.decisionOf(rollback.decisionId) : undefined;
     let object: Inspection['object'] | undefined;
-    /** The Deployment that serves once the rollback is done (what monitoring watches). */
     let serving: Target | undefined;
     let status: RollbackStatus = 'success';
-    let escalation: string | undefined;
+    let escalation: EscalationReason | undefined;
     let summary = '';
-    const decision = rollback.decisionId ? this.deps.decisionOf(rollback.decisionId) : undefined;
-    this.deps.notifications.emit({ type: 'rollback_started', rollback, decision });
-    this.startedAt.set(rollback.id, rollback.startedAt);
+    if (resume) steps.push(this.step('resumed', 'the receiver restarted while this rollback was running; comparing the cluster with the pinned plan'));
+    else this.deps.notifications.emit({ type: 'rollback_started', rollback, decision });
     try {
-      if (!strategy) throw new Error(`strategy ${rollback.strategy} is not available in this build`);
-      let inspection = await strategy.inspect(this.reader(deadline, steps), rollback, sopts);
+      if (!strategy) throw new PlanError(`strategy ${rollback.strategy} is not available in this build`);
+      if (!rollback.pin) throw new PlanError('no pinned destination on record (admitted by an older version); nothing was sent');
+      const run: Run = { rollback, pin: rollback.pin, strategy, steps, deadline, read: this.reader(deadline, steps) };
+      const inspection = await strategy.inspect(run.read, rollback);
       object = inspection.object;
-      serving = strategy.verifies(inspection)[0];
+      serving = strategy.verifies(rollback, run.pin)[0];
       steps.push(this.step('inspected', JSON.stringify(inspection.snapshot)));
-      void this.event(object, 'RollbackStarted', `${rollback.kind} rollback ${rollback.id} with ${rollback.strategy}: ${rollback.reason}`);
-      if (rollback.kind !== 'emergency' && inspection.facts.validationProblem) {
-        throw new Error(`pre-rollback validation failed: ${inspection.facts.validationProblem}`);
+      void this.event(object, resume ? 'RollbackResumed' : 'RollbackStarted', `${rollback.kind} rollback ${rollback.id} with ${rollback.strategy}, ${run.pin.from.label} → ${run.pin.to.label}: ${rollback.reason}`);
+      const current = inspection.facts.current;
+      const arrived = current?.id === run.pin.to.id;
+      if (!arrived && current?.id !== run.pin.from.id) {
+        throw new ConcurrentChangeError(
+          `${rollback.namespace}/${rollback.name} changed concurrently${inspection.facts.changedBy ? ` by ${inspection.facts.changedBy}` : ''}: it serves ${current?.label ?? 'an unknown revision'}, neither ${run.pin.from.label} (rolled away from) nor ${run.pin.to.label} (the pinned destination)`,
+        );
       }
-      if (inspection.noop) {
-        steps.push(this.step('skipped', inspection.noop));
-      } else {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await this.apply(strategy.plan(inspection, sopts), deadline, steps);
-            break;
-          } catch (err) {
-            if (!(err instanceof KubeApiError && err.conflict) || attempt >= MAX_CONFLICT_RETRIES) throw err;
-            steps.push(this.step('conflict', `${err.message}; reading the objects again`));
-            inspection = await strategy.inspect(this.reader(deadline, steps), rollback, sopts);
-          }
-        }
+      if (rollback.kind !== 'emergency' && !resume && !arrived && inspection.facts.validationProblem) {
+        throw new PlanError(`pre-rollback validation failed: ${inspection.facts.validationProblem}`);
       }
-      // What was sent is on record before verifying, which can take minutes (and a restart may cut it off).
-      await this.deps.record([{ type: 'rollback-steps', id: rollback.id, steps: [...rollback.steps, ...steps] }]).catch((err: Error) =>
-        log.warn({ rollbackId: rollback.id, err: err.message }, 'could not record the steps so far'),
-      );
+      // Resuming, or already at the destination: every step is checked before it is sent.
+      await this.apply(run, strategy.plan(inspection, run.pin, rollback.kind), resume || arrived);
       // An emergency's 30 s bound is for acting; verifying it afterwards may take the usual time.
       const verifyUntil = clock.now() + config.execution.verifyTimeoutMs;
-      summary = await this.verify(strategy, inspection, rollback.kind === 'emergency' ? verifyUntil : Math.min(deadline, verifyUntil), steps);
+      summary = await this.verify(run, rollback.kind === 'emergency' ? verifyUntil : Math.min(deadline, verifyUntil));
     } catch (err) {
-      const message = (err as Error).message;
+      summary = (err as Error).message;
+      if (err instanceof InterruptedError) {
+        steps.push(this.step('interrupted', summary));
+        await this.progress(rollback, steps);
+        log.warn({ rollbackId: rollback.id }, summary);
+        return;
+      }
       if (err instanceof VerificationError) {
         status = 'escalated';
         escalation = 'verification_failed';
-        steps.push(this.step('verification-failed', message));
+        steps.push(this.step('verification-failed', summary));
       } else {
         status = 'failed';
-        escalation = 'execution_failed';
-        steps.push(this.step('failed', message));
+        escalation = err instanceof ConcurrentChangeError ? 'concurrent_change' : 'execution_failed';
+        steps.push(this.step('failed', summary));
       }
-      summary = message;
-    } finally {
-      this.startedAt.delete(rollback.id);
     }
+    await this.finish(rollback, { status, escalation, summary, steps, object, serving, decision });
+  }
 
+  private async finish(
+    rollback: RollbackRecord,
+    r: { status: RollbackStatus; escalation?: EscalationReason; summary: string; steps: RollbackStep[]; object?: Inspection['object']; serving?: Target; decision?: DecisionRecord },
+  ): Promise<void> {
+    const { clock, metrics, log } = this.deps;
     const now = clock.now();
-    const result = status === 'success' ? 'success' : status === 'escalated' ? 'escalated' : 'failed';
+    const result = r.status === 'success' ? 'success' : r.status === 'escalated' ? 'escalated' : 'failed';
     metrics.executions.inc({ strategy: rollback.strategy, kind: rollback.kind, result });
     metrics.executionDuration.observe({ strategy: rollback.strategy }, (now - rollback.startedAt) / 1000);
-    if (status === 'success') metrics.lastSuccess.set({ namespace: rollback.namespace, name: rollback.name }, now / 1000);
-    if (object) {
-      const reason: EventReason = status === 'success' ? 'RollbackSucceeded' : status === 'escalated' ? 'RollbackEscalated' : 'RollbackFailed';
-      void this.event(object, reason, `rollback ${rollback.id}: ${summary}`);
+    if (r.status === 'success') metrics.lastSuccess.set({ namespace: rollback.namespace, name: rollback.name }, now / 1000);
+    if (r.object) {
+      const reason: EventReason = r.status === 'success' ? 'RollbackSucceeded' : r.status === 'escalated' ? 'RollbackEscalated' : 'RollbackFailed';
+      void this.event(r.object, reason, `rollback ${rollback.id}: ${r.summary}`);
     }
-    const effects: Effect[] = [{ type: 'rollback-finished', id: rollback.id, target: rollback, status, at: now, steps: [...rollback.steps, ...steps] }];
-    if (escalation) effects.push({ type: 'escalation', target: rollback, reason: escalation, at: now });
+    const steps = [...rollback.steps, ...r.steps];
+    const effects: Effect[] = [{ type: 'rollback-finished', id: rollback.id, target: rollback, status: r.status, at: now, steps }];
+    if (r.escalation) effects.push({ type: 'escalation', target: rollback, reason: r.escalation, at: now });
     try {
       await this.deps.record(effects);
     } catch (err) {
       log.error({ rollbackId: rollback.id, err: (err as Error).message }, 'could not record the rollback result');
     }
-    log[status === 'success' ? 'info' : 'warn']({ rollbackId: rollback.id, target: targetKey(rollback), status }, summary);
-    const done: RollbackRecord = { ...rollback, status, finishedAt: now, steps: [...rollback.steps, ...steps] };
-    if (status === 'success') this.deps.notifications.emit({ type: 'rollback_succeeded', rollback: done, detail: summary, decision });
-    else this.deps.notifications.emit({ type: 'rollback_failed', rollback: done, detail: summary, decision });
-    if (escalation) {
-      metrics.escalations.inc({ reason: escalation });
-      this.deps.notifications.emit({ type: 'escalated', target: rollback, reason: escalation, detail: `rollback ${rollback.id}: ${summary}`, rollback: done, decision });
+    log[r.status === 'success' ? 'info' : 'warn']({ rollbackId: rollback.id, target: targetKey(rollback), status: r.status }, r.summary);
+    const done: RollbackRecord = { ...rollback, status: r.status, finishedAt: now, steps };
+    if (r.status === 'success') this.deps.notifications.emit({ type: 'rollback_succeeded', rollback: done, detail: r.summary, decision: r.decision });
+    else this.deps.notifications.emit({ type: 'rollback_failed', rollback: done, detail: r.summary, decision: r.decision });
+    if (r.escalation) {
+      metrics.escalations.inc({ reason: r.escalation });
+      this.deps.notifications.emit({ type: 'escalated', target: rollback, reason: r.escalation, detail: `rollback ${rollback.id}: ${r.summary}`, rollback: done, decision: r.decision });
     }
-    this.deps.onFinished?.(done, status, serving);
+    this.deps.onFinished?.(done, r.status, r.serving);
   }
 
-  private async apply(plan: PlanStep[], deadline: number, steps: RollbackStep[]): Promise<void> {
+  /** What was sent so far, on record: a restart resumes from it. */
+  private async progress(rollback: RollbackRecord, steps: RollbackStep[]): Promise<void> {
+    await this.deps
+      .record([{ type: 'rollback-steps', id: rollback.id, steps: [...rollback.steps, ...steps] }])
+      .catch((err: Error) => this.deps.log.warn({ rollbackId: rollback.id, err: err.message }, 'could not record the steps so far'));
+  }
+
+  private async apply(run: Run, plan: PlanStep[], careful: boolean): Promise<void> {
     for (const s of plan) {
+      // Between steps is the safe point: nothing half-sent, the Service never switched to a colour not ready.
+      if (this.stopping.signal.aborted) throw new InterruptedError();
       if (s.action === 'wait') {
-        const status = await waitForRollout(this.reader(deadline, steps), s.deployment, Math.min(deadline, this.deps.clock.now() + (s.timeoutMs ?? this.deps.config.execution.verifyTimeoutMs)), this.deps.clock);
-        steps.push(this.step('waited', `${s.description}: ${status.message}`));
+        const until = Math.min(run.deadline, this.deps.clock.now() + (s.timeoutMs ?? this.deps.config.execution.verifyTimeoutMs));
+        const status = await waitForRollout(run.read, s.deployment, until, this.deps.clock, this.stopping.signal);
+        run.steps.push(this.step('waited', `${s.description}: ${status.message}`));
         continue;
       }
-      const request: ApiRequest = s.request;
-      await this.deps.kube.request(request, {
-        deadline,
-        onRetry: (err, attempt) => steps.push(this.step('retry', `attempt ${attempt} of ${request.method} ${request.path} failed: ${err.message}`)),
-      });
-      steps.push(this.step('request', s.description, { request, result: 'ok' }));
+      await this.write(run, s, careful);
+      await this.progress(run.rollback, run.steps);
     }
   }
 
-  private async verify(strategy: Strategy, inspection: Inspection, deadline: number, steps: RollbackStep[]): Promise<string> {
+  /** Sends one write; on an uncertain outcome compares with the pin before anything else is sent. */
+  private async write(run: Run, planned: RequestStep, careful: boolean): Promise<void> {
+    let step = planned;
+    if (careful && (await this.compare(run, step)) === 'done') return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.kube.send(step.request, Math.max(1000, Math.min(15_000, run.deadline - Date.now())));
+        run.steps.push(this.step('request', step.description, { request: step.request, result: 'ok' }));
+        return;
+      } catch (err) {
+        const uncertain = err instanceof KubeApiError && (err.ambiguous || err.conflict || err.status === 429);
+        if (!uncertain || attempt >= MAX_WRITE_ATTEMPTS || this.deps.clock.now() >= run.deadline) throw err;
+        run.steps.push(this.step(err.conflict ? 'conflict' : 'uncertain', `${step.description}: ${err.message}; reading the objects again to compare with the pinned plan`));
+      }
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+      const fresh = await run.strategy.inspect(run.read, run.rollback);
+      let rebuilt: RequestStep | undefined;
+      try {
+        rebuilt = run.strategy.plan(fresh, run.pin, run.rollback.kind).find((s): s is RequestStep => s.id === step.id && s.action === 'request');
+      } catch (err) {
+        if (!(err instanceof PlanError)) throw err;
+        throw new ConcurrentChangeError(`${run.rollback.namespace}/${run.rollback.name} changed concurrently: ${err.message}`);
+      }
+      step = rebuilt ?? step;
+      if ((await this.compare(run, step)) === 'done') return;
+    }
+  }
+
+  /** done: the step already took effect; ready: send it; otherwise throws naming the change. */
+  private async compare(run: Run, step: RequestStep): Promise<'done' | 'ready'> {
+    const state = await stepState(step, run.read);
+    if (state.state === 'changed') throw new ConcurrentChangeError(`${step.description}: changed concurrently: ${state.detail}`);
+    if (state.state === 'done') run.steps.push(this.step('confirmed', `${step.description}: already in effect`));
+    return state.state;
+  }
+
+  private async verify(run: Run, deadline: number): Promise<string> {
     const messages: string[] = [];
-    for (const target of strategy.verifies(inspection)) {
-      const status = await waitForRollout(this.reader(deadline, steps), target, deadline, this.deps.clock);
-      steps.push(this.step('verified', status.message));
+    const read = this.reader(deadline, run.steps);
+    for (const target of run.strategy.verifies(run.rollback, run.pin)) {
+      const status = await waitForRollout(read, target, deadline, this.deps.clock, this.stopping.signal);
+      run.steps.push(this.step('verified', status.message));
       messages.push(status.message);
     }
     for (const template of this.deps.config.execution.probes.urls) {
-      const result = await probe(probeUrl(template, inspection.target), this.deps.config.execution.probes.intervalMs, deadline, this.deps.clock);
-      steps.push(this.step('probe', result));
+      const result = await probe(probeUrl(template, run.rollback), this.deps.config.execution.probes.intervalMs, deadline, this.deps.clock, this.stopping.signal);
+      run.steps.push(this.step('probe', result));
       messages.push(result);
     }
     return messages.join('; ') || 'nothing to verify';

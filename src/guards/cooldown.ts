@@ -1,15 +1,15 @@
 import { iso, seconds, type Guard } from './guard.js';
 
-/** 8. A target rolled back recently is left alone for cooldownPeriod. */
+/** 8. A target is left alone for cooldownPeriod after its last rollback ended (verification included). */
 export const cooldownGuard: Guard = {
   name: 'cooldown',
   check({ target, intent, state, now, policy }) {
-    const last = state.lastRollbackAt(target!);
-    const period = intent!.trigger.cooldownMs ?? policy.cooldownMs;
-    if (last === undefined || now - last >= period) return undefined;
+    const ended = state.lastRollbackEnd(target!);
+    const period = intent?.trigger.cooldownMs ?? policy.cooldownMs;
+    if (ended === undefined || now - ended >= period) return undefined;
     return {
       decision: 'cooldown',
-      reason: `${target!.namespace}/${target!.name} was rolled back at ${iso(last)}; cooldown of ${seconds(period)} ends at ${iso(last + period)}`,
+      reason: `the last rollback of ${target!.namespace}/${target!.name} ended at ${iso(ended)}; cooldown of ${seconds(period)} ends at ${iso(ended + period)}`,
     };
   },
 };

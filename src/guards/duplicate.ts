@@ -6,7 +6,7 @@ export const duplicateGuard: Guard = {
   name: 'duplicate',
   check({ alert, state, redecide }) {
     if (redecide) return undefined;
-    const seen = state.decided(dedupKey(alert));
+    const seen = state.decided(dedupKey(alert!));
     if (!seen) return undefined;
     return {
       decision: 'duplicate',

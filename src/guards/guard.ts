@@ -1,9 +1,13 @@
-/** One guard of SPEC §1: a pure function of (alert, intent, state, clock) to a verdict or a pass. */
+/**
+ * One guard of SPEC §1: a pure function of (intent, state, clock) to a verdict or a pass.
+ * Alerts meet every guard; operator requests meet the ones their kind lists (index.ts).
+ */
 import type { Config } from '../config/load.js';
-import type { Alert, DecisionValue, StrategyName, Target } from '../model.js';
+import type { Alert, DecisionValue, Revision, RollbackKind, StrategyName, Target } from '../model.js';
 import type { Intent } from '../matching/intent.js';
 import type { PendingIntent } from '../store/records.js';
 import type { GuardState } from '../store/state-index.js';
+import type { DestinationChoice } from './destination.js';
 
 /** What the cluster says about a target, read before the decision pass (null: no cluster). */
 export interface WorkloadFacts {
@@ -16,19 +20,37 @@ export interface WorkloadFacts {
   unreadable?: string;
   /** Why pre-rollback validation fails; undefined when it passes. */
   validationProblem?: string;
+  /** Who made the current revision (a managedFields manager), for "changed concurrently by …". */
+  changedBy?: string;
+  /** The revision serving now: what a rollback rolls away from. */
+  current?: Revision;
+  /** Where a rollback could go, newest first (never the current revision). */
+  candidates: Revision[];
+  /** Replicas the restored side gets (blue-green, scale-swap): those serving now. */
+  replicas?: number;
 }
 
 export interface ClusterView {
   facts(target: Target, strategy: StrategyName): WorkloadFacts;
+  /** Why the target was not read (the per-payload target cap), or undefined when it was. */
+  skipped(target: Target, strategy: StrategyName): string | undefined;
 }
 
 export interface GuardInput {
-  alert: Alert;
-  /** Undefined when no trigger matched. */
+  /** The alert, when an alert asks; undefined for operator requests. */
+  alert?: Alert;
+  /** The matched trigger; undefined when no trigger matched and for operator requests. */
   intent: Intent | undefined;
+  kind: RollbackKind;
   /** The checked target and strategy; guards after not_allowed may rely on them. */
   target?: Target;
   strategy?: StrategyName;
+  /** The objects the strategy changes on the target (the lock keys). */
+  objects?: string[];
+  /** When the evidence began (the alert's startsAt, an operator's detectedAt): the stale guard compares with it. */
+  evidenceSince?: number;
+  /** Where the rollback would go, chosen from the cluster's facts and the ledger (null: no cluster). */
+  destination?: DestinationChoice | null;
   /** Why the intent's target or strategy cannot be used (reported by not_allowed). */
   targetProblem?: string;
   state: GuardState;
@@ -44,8 +66,10 @@ export interface GuardInput {
 export interface Verdict {
   decision: DecisionValue;
   reason: string;
-  /** Escalate with this reason (retries_exhausted). */
+  /** Escalate with this reason (retries_exhausted, no_safe_destination). */
   escalate?: string;
+  /** The revision the escalation is about: it escalates once per revision. */
+  escalateRevision?: string;
   /** The global brake trips with this decision. */
   tripBrake?: boolean;
 }

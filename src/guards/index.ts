@@ -1,20 +1,22 @@
-/** The guards of SPEC §1, in the order they apply; the first verdict wins. */
+/** The guards of SPEC §1, in the order they apply (the first verdict wins), and which of them each kind of request meets. */
+import type { RollbackKind } from '../model.js';
 import { actAfterGuard } from './act-after.js';
 import { brakeGuard } from './brake.js';
 import { cooldownGuard } from './cooldown.js';
+import { destinationGuard } from './destination.js';
 import { disabledGuard } from './disabled.js';
 import { duplicateGuard } from './duplicate.js';
 import { frozenGuard } from './frozen.js';
-import type { Guard, GuardInput, Verdict } from './guard.js';
+import type { Guard } from './guard.js';
 import { inProgressGuard } from './in-progress.js';
 import { noMatchGuard } from './no-match.js';
 import { notAllowedGuard } from './not-allowed.js';
 import { resolvedGuard } from './resolved.js';
 import { retriesGuard } from './retries.js';
 import { staleGuard } from './stale.js';
-import { validationGuard } from './validation.js';
 
-export const GUARDS: readonly Guard[] = [
+/** Every guard, for alerts. */
+export const ALERT_GUARDS: readonly Guard[] = [
   resolvedGuard,
   duplicateGuard,
   noMatchGuard,
@@ -26,21 +28,18 @@ export const GUARDS: readonly Guard[] = [
   retriesGuard,
   brakeGuard,
   staleGuard,
-  validationGuard,
+  destinationGuard,
   actAfterGuard,
 ];
 
 /**
- * The guards an operator's `--automatic` rollback (the seed's automation script) still
- * meets: the same freeze, one-at-a-time, cooldown, retry and brake rules as alerts.
+ * Operator requests by kind. `automatic` (the seed's `--automatic` script) meets the same
+ * opt-in, freeze, one-writer, cooldown, retry, brake, stale and destination rules as
+ * alerts; `manual` has its pre-rollback validation and destination checked; `emergency`
+ * skips validation but still never runs beside another rollback of the same objects.
  */
-const SCRIPTED_GUARDS: readonly Guard[] = [frozenGuard, inProgressGuard, cooldownGuard, retriesGuard, brakeGuard];
-
-export function scriptedRollbackVerdict(input: Omit<GuardInput, 'alert' | 'intent' | 'cluster' | 'dryRun'>): Verdict | undefined {
-  const intent = { trigger: { name: 'operator', matchers: [], actAfterMs: 0, automatic: true } } as unknown as GuardInput['intent'];
-  for (const guard of SCRIPTED_GUARDS) {
-    const verdict = guard.check({ ...input, intent, alert: undefined as never, cluster: null, dryRun: false });
-    if (verdict) return verdict;
-  }
-  return undefined;
-}
+export const OPERATOR_GUARDS: Readonly<Record<RollbackKind, readonly Guard[]>> = {
+  automatic: [notAllowedGuard, frozenGuard, inProgressGuard, cooldownGuard, retriesGuard, brakeGuard, staleGuard, destinationGuard],
+  manual: [inProgressGuard, destinationGuard],
+  emergency: [inProgressGuard, destinationGuard],
+};

@@ -5,7 +5,7 @@ export const noMatchGuard: Guard = {
   name: 'no_match',
   check({ alert, intent }) {
     if (intent) return undefined;
-    const name = alert.labels.alertname ? `alert ${alert.labels.alertname}` : 'the alert';
+    const name = alert!.labels.alertname ? `alert ${alert!.labels.alertname}` : 'the alert';
     return { decision: 'no_match', reason: `no trigger matches ${name}'s labels` };
   },
 };

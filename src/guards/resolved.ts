@@ -5,8 +5,8 @@ import type { Guard } from './guard.js';
 export const resolvedGuard: Guard = {
   name: 'resolved',
   check({ alert, state }) {
-    if (alert.status !== 'resolved') return undefined;
-    const pending = state.pending(dedupKey(alert));
+    if (alert!.status !== 'resolved') return undefined;
+    const pending = state.pending(dedupKey(alert!));
     return {
       decision: 'resolved',
       reason: pending

@@ -8,9 +8,9 @@ export const retriesGuard: Guard = {
     const attempts = state.attemptsSince(target!, since);
     if (attempts < policy.maximumRetries) return undefined;
     // Escalate once per exhaustion: again only after a newer attempt was made.
-    const escalated = state.lastEscalationAt(target!, 'retries_exhausted');
+    const escalated = state.lastEscalation(target!, 'retries_exhausted');
     const last = state.lastRollbackAt(target!);
-    const alreadyEscalated = escalated !== undefined && last !== undefined && escalated >= last;
+    const alreadyEscalated = escalated !== undefined && last !== undefined && escalated.at >= last;
     return {
       decision: 'retries_exhausted',
       reason: `${attempts} rollback attempts on ${target!.namespace}/${target!.name} within ${seconds(policy.retryWindowMs)} (maximumRetries ${policy.maximumRetries}); escalated to operators`,

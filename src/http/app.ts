@@ -9,11 +9,13 @@ import { freezeRouter } from '../api/freeze.js';
 import { healthRouter } from '../api/health.js';
 import { manualRollbackRouter } from '../api/manual-rollback.js';
 import { metricsRouter } from '../api/metrics.js';
+import { quarantineRouter } from '../api/quarantine.js';
 import { rollbacksRouter } from '../api/rollbacks.js';
 import { simulateRouter } from '../api/simulate.js';
 import { statusRouter } from '../api/status.js';
 import { windowsRouter } from '../api/windows.js';
 import { webhookRouter } from '../intake/webhook.js';
+import { answerFor } from './errors.js';
 
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 
@@ -50,15 +52,19 @@ export function createApp(deps: ApiDeps & { log: Logger }): express.Express {
   app.use(manualRollbackRouter(deps));
   app.use(windowsRouter(deps));
   app.use(cooldownsRouter(deps));
+  app.use(quarantineRouter(deps));
   app.use(freezeRouter(deps));
   app.use(statusRouter(deps));
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: `no route ${req.method} ${req.path}` });
   });
-  // Last resort: a bug answers 500 with a message, never crashes the process.
+  // Last resort: input mistakes are 4xx, an unavailable store or cluster 503, a bug 500 — never a crash.
   app.use((err: Error, req: Request, res: Response, _next: NextFunction) => {
-    req.log.error({ err: err.message, stack: err.stack }, 'unhandled error');
-    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
+    const answer = answerFor(err);
+    if (answer.internal) req.log.error({ err: err.message, stack: err.stack }, 'unhandled error');
+    if (res.headersSent) return;
+    if (answer.status === 503) res.setHeader('Retry-After', '5');
+    res.status(answer.status).json({ error: answer.message });
   });
   return app;
 }

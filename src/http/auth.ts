@@ -25,7 +25,8 @@ function readToken(env: Env, name: string): string | undefined {
     if ('problem' in r) throw new CredentialsError(r.problem);
     return r.value;
   }
-  return direct || undefined;
+  // A token pasted with a trailing newline must still match what Alertmanager sends.
+  return direct?.trim() || undefined;
 }
 
 export function loadCredentials(env: Env = process.env): Credentials {

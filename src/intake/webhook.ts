@@ -4,8 +4,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { StoreUnavailableError, type Dispatcher } from '../dispatch/dispatcher.js';
-import { ClusterUnavailableError } from '../execution/executor.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { requireWebhookToken, type Credentials } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
 import { jsonBody } from './json-body.js';
@@ -48,13 +47,9 @@ export function webhookRouter(deps: WebhookDeps): Router {
           'Alertmanager truncated this group: those alerts are not in the payload and get no decision (raise max_alerts)',
         );
       }
-      try {
-        const decisions = await deps.dispatcher.submit(parsed.payload);
-        res.status(200).json({ decisions: decisions.map(toResponse) });
-      } catch (err) {
-        if (!(err instanceof StoreUnavailableError || err instanceof ClusterUnavailableError)) throw err;
-        res.status(503).setHeader('Retry-After', '5').json({ error: err.message });
-      }
+      // A store or cluster outage answers 503 (Alertmanager retries); a bug 500 — both via the app's error handler.
+      const decisions = await deps.dispatcher.submit(parsed.payload);
+      res.status(200).json({ decisions: decisions.map(toResponse) });
     },
   );
   return router;

@@ -1,8 +1,10 @@
 /**
  * The one way the receiver talks to Kubernetes: raw API requests authenticated by
  * @kubernetes/client-node's KubeConfig, so a strategy's plan (method, path, body) is
- * exactly what is sent. Transient failures are retried with backoff within a deadline;
- * errors keep the API's status and message for reasons and reports.
+ * exactly what is sent. Reads that fail transiently are retried with backoff within a
+ * deadline; writes are sent once, because a write that timed out may have committed —
+ * the executor reads the object again and compares it with the pinned plan instead.
+ * Errors keep the API's status and message for reasons and reports.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import fetch, { Headers } from 'node-fetch';
@@ -36,6 +38,11 @@ export class KubeApiError extends Error {
   /** Worth trying again: unreachable, overloaded, or a server-side timeout. */
   get transient(): boolean {
     return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+
+  /** A write that may or may not have taken effect: no answer, a dropped connection, a gateway or server error. */
+  get ambiguous(): boolean {
+    return this.status === 0 || this.status >= 500;
   }
 
   get conflict(): boolean {
@@ -100,8 +107,13 @@ export class KubeClient {
     return body as T;
   }
 
-  /** A request retried with exponential backoff while it fails transiently and the deadline allows. */
+  /**
+   * A GET retried with exponential backoff while it fails transiently and the deadline
+   * allows. Any other method is sent once: retrying a write blindly could apply it twice
+   * or over someone else's change.
+   */
   async request<T = unknown>(req: ApiRequest, policy: RetryPolicy): Promise<T> {
+    if (req.method !== 'GET') return this.send<T>(req, Math.max(1000, Math.min(15_000, policy.deadline - Date.now())));
     return pRetry(
       async () => {
         try {

@@ -7,7 +7,7 @@ import type { Inspection } from '../execution/strategies/strategy.js';
 import type { KubeClient } from './client.js';
 import { paths } from './paths.js';
 
-export type EventReason = 'RollbackStarted' | 'RollbackSucceeded' | 'RollbackFailed' | 'RollbackEscalated';
+export type EventReason = 'RollbackStarted' | 'RollbackResumed' | 'RollbackSucceeded' | 'RollbackFailed' | 'RollbackEscalated';
 
 export async function recordEvent(
   kube: KubeClient,
@@ -27,7 +27,7 @@ export async function recordEvent(
       involvedObject: { apiVersion: object.apiVersion, kind: object.kind, namespace: object.namespace, name: object.name, uid: object.uid },
       reason,
       message: message.slice(0, 1024),
-      type: reason === 'RollbackStarted' || reason === 'RollbackSucceeded' ? 'Normal' : 'Warning',
+      type: reason === 'RollbackFailed' || reason === 'RollbackEscalated' ? 'Warning' : 'Normal',
       source: { component: 'rollback-receiver' },
       reportingComponent: 'rollback-receiver',
       firstTimestamp: time,

@@ -4,6 +4,8 @@
  * changes on every rollout and rollback; a Service's `spec.selector` on every switch.
  */
 interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
   time?: Date | string;
   fieldsV1?: object;
 }
@@ -17,13 +19,22 @@ function touches(fields: unknown, path: readonly string[]): boolean {
   return true;
 }
 
-/** Milliseconds of the last change to the field at `path`, or undefined when no entry records one. */
-export function lastChanged(metadata: { managedFields?: ManagedFieldsEntry[] } | undefined, path: readonly string[]): number | undefined {
-  let latest: number | undefined;
+/** Who last changed the field at `path` and when (ms), or undefined when no entry records one. */
+export function lastChange(
+  metadata: { managedFields?: ManagedFieldsEntry[] } | undefined,
+  path: readonly string[],
+): { at: number; manager: string } | undefined {
+  let latest: { at: number; manager: string } | undefined;
   for (const entry of metadata?.managedFields ?? []) {
     if (!entry.time || !touches(entry.fieldsV1, path)) continue;
-    const t = new Date(entry.time).getTime();
-    if (!Number.isNaN(t) && (latest === undefined || t > latest)) latest = t;
+    const at = new Date(entry.time).getTime();
+    if (Number.isNaN(at) || (latest && at <= latest.at)) continue;
+    latest = { at, manager: `${entry.manager ?? 'unknown manager'}${entry.operation ? ` (${entry.operation})` : ''}` };
   }
   return latest;
+}
+
+/** Milliseconds of the last change to the field at `path`, or undefined when no entry records one. */
+export function lastChanged(metadata: { managedFields?: ManagedFieldsEntry[] } | undefined, path: readonly string[]): number | undefined {
+  return lastChange(metadata, path)?.at;
 }

@@ -28,9 +28,37 @@ export const paths = {
   events: (namespace: string) => `/api/v1/namespaces/${ns(namespace)}/events`,
 };
 
-/** `a=b,c=d` from a label map (values are checked by the API server; the selector is query-encoded). */
-export function labelSelector(labels: Record<string, string>): string {
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/**
+ * A Kubernetes LabelSelector as the `labelSelector` query string: matchLabels and
+ * matchExpressions (In, NotIn, Exists, DoesNotExist) together, so a selection is never
+ * wider than the object's own selector. Values are checked by the API server; the
+ * string is query-encoded by `paths`. Empty when the selector selects everything.
+ */
+export function labelSelector(selector: LabelSelector): string {
+  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    switch (e.operator) {
+      case 'In':
+        parts.push(`${e.key} in (${values})`);
+        break;
+      case 'NotIn':
+        parts.push(`${e.key} notin (${values})`);
+        break;
+      case 'Exists':
+        parts.push(e.key);
+        break;
+      case 'DoesNotExist':
+        parts.push(`!${e.key}`);
+        break;
+      default:
+        throw new Error(`unknown label selector operator "${e.operator}" for key ${e.key}`);
+    }
+  }
+  return parts.join(',');
 }

@@ -1,15 +1,19 @@
 /**
  * Alertmanager label matchers (`name="v"`, `!=`, `=~`, `!~`), with regexes fully
  * anchored as Alertmanager anchors them (`^(?:re)$`), and a missing label read as "".
+ * Regexes are RE2, as in Alertmanager: linear time whatever the label value, and the
+ * same syntax (no lookarounds or backreferences).
  */
+import { RE2JS } from 're2js';
+
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
 export interface Matcher {
   name: string;
   op: MatchOp;
   value: string;
-  /** Compiled, anchored regex for `=~` / `!~`. */
-  regex?: RegExp;
+  /** Compiled, anchored RE2 regex for `=~` / `!~`. */
+  regex?: RE2JS;
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -32,7 +36,7 @@ export function makeMatcher(name: string, op: MatchOp, value: string): Matcher {
   if (!LABEL_NAME.test(name)) throw new MatcherError(`"${name}" is not a valid label name`);
   if (op === '=~' || op === '!~') {
     try {
-      return { name, op, value, regex: new RegExp(`^(?:${value})$`) };
+      return { name, op, value, regex: RE2JS.compile(`^(?:${value})$`) };
     } catch (err) {
       throw new MatcherError(`invalid regular expression "${value}" for label ${name}: ${(err as Error).message}`);
     }

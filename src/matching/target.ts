@@ -4,7 +4,7 @@
  * derives from them, and a strategy that exists.
  */
 import type { Config } from '../config/load.js';
-import { STRATEGIES, type StrategyName, type Target } from '../model.js';
+import { objectKey, STRATEGIES, type StrategyName, type Target } from '../model.js';
 import type { Intent } from './intent.js';
 import { nameProblem, namespaceProblem } from './names.js';
 
@@ -22,8 +22,35 @@ export function derivedSuffixes(strategy: StrategyName, execution: Config['execu
   }
 }
 
+/**
+ * The objects a rollback of the target changes (SPEC safety invariant 1): blue-green
+ * `api` is Service `api` and Deployments `api-blue`, `api-green`; scale-swap `api` is
+ * `api-current` and `api-previous`; helm `api` is the release. Targets sharing an object
+ * exclude each other.
+ */
+export function touchedObjects(target: Target, strategy: StrategyName, execution: Config['execution']): string[] {
+  const { namespace, name } = target;
+  switch (strategy) {
+    case 'blue-green':
+      return [objectKey('Service', namespace, name), ...execution.blueGreen.colors.map((c) => objectKey('Deployment', namespace, `${name}-${c}`))];
+    case 'scale-swap':
+      return derivedSuffixes(strategy, execution).map((s) => objectKey('Deployment', namespace, name + s));
+    case 'helm':
+      return [objectKey('HelmRelease', namespace, name)];
+    case 'deployment-undo':
+      return [objectKey('Deployment', namespace, name)];
+  }
+}
+
+/**
+ * `rollback.namespaces`: kube-system stays denied even when a user replaces the deny
+ * list, unless it is explicitly allowed.
+ */
 export function namespaceAllowed(namespace: string, rules: Config['rollback']['namespaces']): string | undefined {
   if (rules.deny.includes(namespace)) return `namespace ${namespace} is denied by rollback.namespaces.deny`;
+  if (namespace === 'kube-system' && !rules.allow.includes(namespace)) {
+    return 'namespace kube-system is never a target unless rollback.namespaces.allow lists it';
+  }
   if (rules.allow.length > 0 && !rules.allow.includes(namespace)) return `namespace ${namespace} is not in rollback.namespaces.allow`;
   return undefined;
 }

@@ -181,9 +181,14 @@ export class Monitor {
     const now = this.deps.clock.now();
     const status: WindowStatus = r.window.status === 'active' ? 'recovered' : r.window.status;
     r.window = { ...r.window, status, finishedAt: now };
-    await this.deps.record([{ type: 'window-update', id: r.window.id, status, escalation: r.window.escalation, finishedAt: now }]);
-    this.deps.log.info({ windowId: r.window.id, status }, 'monitoring window ended');
     const rollback = r.window.rollbackId ? this.deps.store.rollback(r.window.rollbackId) : undefined;
+    const effects: Effect[] = [{ type: 'window-update', id: r.window.id, status, escalation: r.window.escalation, finishedAt: now }];
+    // The revision the rollback installed passed its window: known-good, for people to see.
+    if (status === 'recovered' && rollback?.pin) {
+      effects.push({ type: 'revision-mark', target: rollback, mark: { revision: rollback.pin.to, status: 'known-good', since: now, rollbackId: rollback.id } });
+    }
+    await this.deps.record(effects);
+    this.deps.log.info({ windowId: r.window.id, status }, 'monitoring window ended');
     if (status === 'recovered' && rollback) {
       const decision = rollback.decisionId ? this.deps.store.decision(rollback.decisionId) : undefined;
       const count = new Set(r.samples.map((s) => s.at)).size;

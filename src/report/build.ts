@@ -13,12 +13,15 @@ const TRIGGER_METRIC: Record<string, string> = { error_rate: 'error_rate', respo
 const HOUR_MS = 3600_000;
 const STEP_SECONDS = 60;
 
-/** The monitoring query of the trigger's metric, else the alert rule's own expression from its generatorURL. */
-export function historyQuery(config: Config, trigger: string | null, generatorURL: string, target: { namespace: string; name: string }): string | undefined {
+/**
+ * The monitoring query of the trigger's metric, from the configuration. Never an
+ * expression taken from the alert (its generatorURL is only shown as a link): PromQL
+ * from an alert's labels or URLs is input, not configuration.
+ */
+export function historyQuery(config: Config, trigger: string | null, target: { namespace: string; name: string }): string | undefined {
   const metric = config.monitoring.metrics.find((m) => m.name === TRIGGER_METRIC[trigger ?? '']);
-  if (metric) return renderQuery(metric.query, { namespace: target.namespace, name: target.name, deployment: target.name, window: `${Math.round(config.monitoring.rateWindowMs / 1000)}s` });
-  if (!URL.canParse(generatorURL)) return undefined;
-  return new URL(generatorURL).searchParams.get('g0.expr') ?? undefined;
+  if (!metric) return undefined;
+  return renderQuery(metric.query, { namespace: target.namespace, name: target.name, deployment: target.name, window: `${Math.round(config.monitoring.rateWindowMs / 1000)}s` });
 }
 
 export async function buildReport(
@@ -29,7 +32,7 @@ export async function buildReport(
   const decision = rollback.decisionId ? store.decision(rollback.decisionId) : undefined;
   const pending = decision?.pendingOf ? store.decision(decision.pendingOf) : undefined;
   const [window] = store.windows({ rollbackId: rollback.id });
-  const query = decision ? historyQuery(config, decision.trigger, decision.alert.generatorURL, rollback) : historyQuery(config, 'error_rate', '', rollback);
+  const query = historyQuery(config, decision ? decision.trigger : 'error_rate', rollback);
   let history: MetricHistory | undefined;
   if (query) {
     try {
@@ -48,5 +51,6 @@ export async function buildReport(
     contacts: config.report.escalationContacts,
     generatedAt: deps.now,
     reportUrl: deps.receiverUrl ? `${deps.receiverUrl.replace(/\/$/, '')}/api/v1/rollbacks/${rollback.id}/report` : undefined,
+    marks: rollback.pin ? { from: store.revisionMark(rollback, rollback.pin.from.id), to: store.revisionMark(rollback, rollback.pin.to.id) } : undefined,
   });
 }

@@ -7,7 +7,7 @@
  */
 import { formatDuration } from '../config/duration.js';
 import type { RollbackKind } from '../model.js';
-import type { DecisionRecord, RollbackRecord, SampleRecord, WindowRecord } from '../store/records.js';
+import type { DecisionRecord, RevisionMark, RollbackRecord, SampleRecord, WindowRecord } from '../store/records.js';
 
 /** Recovery Time Objectives from the seed. */
 export const RTO_MS: Record<RollbackKind, number> = { automatic: 5 * 60_000, manual: 15 * 60_000, emergency: 2 * 60_000 };
@@ -36,6 +36,20 @@ export interface ReportInput {
   contacts: Contact[];
   generatedAt: number;
   reportUrl?: string;
+  /** What the ledger says now of the revisions the rollback went from and to. */
+  marks?: { from?: RevisionMark; to?: RevisionMark };
+}
+
+function markText(mark: RevisionMark | undefined): string {
+  if (!mark) return 'no longer on record';
+  switch (mark.status) {
+    case 'bad':
+      return `quarantined since ${iso(mark.since)}: never an automatic destination until an operator clears it`;
+    case 'installed':
+      return `installed by the receiver at ${iso(mark.since)}, not yet proven by a monitoring window`;
+    case 'known-good':
+      return `known-good since ${iso(mark.since)} (passed a monitoring window)`;
+  }
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -91,6 +105,12 @@ export function renderReport(input: ReportInput): string {
   if (input.reportUrl) push(`- This report: ${input.reportUrl}`);
   push('');
 
+  if (r.pin) {
+    push('## Revisions', '');
+    push(`- Rolled away from: ${r.pin.from.label} (\`${r.pin.from.id}\`) — now ${markText(input.marks?.from)}`);
+    push(`- Restored: ${r.pin.to.label} (\`${r.pin.to.id}\`) — ${r.pin.note} when chosen; now ${markText(input.marks?.to)}`, '');
+  }
+
   push('## Triggering Alerts', '');
   if (!decision || !alert) {
     push(`None: an operator requested this ${r.kind} rollback.`, '');
@@ -105,7 +125,7 @@ export function renderReport(input: ReportInput): string {
 
   push('## Triggering Metric (the hour before)', '');
   const h = input.history;
-  if (!h) push('No query: the alert carried no expression and the trigger has no monitoring metric.', '');
+  if (!h) push("No query: the trigger has no monitoring metric in the configuration (the alert's own expression is linked under Source; the receiver never runs PromQL taken from an alert).", '');
   else {
     push('```promql', h.query, '```', '');
     if (h.error) push(`Prometheus could not answer: ${h.error}`, '');

@@ -1,5 +1,5 @@
 /** What the store keeps: decisions, rollbacks, pending intents, and the switches. */
-import type { Alert, AlertGroup, DecisionValue, RollbackKind, StrategyName, Target } from '../model.js';
+import type { Alert, AlertGroup, DecisionValue, Pin, Revision, RollbackKind, StrategyName, Target } from '../model.js';
 
 export interface DecisionRecord {
   id: string;
@@ -44,6 +44,26 @@ export interface RollbackRecord {
   finishedAt: number | null;
   dryRun: boolean;
   steps: RollbackStep[];
+  /** The objects the rollback changes (object keys): what it holds while running. */
+  objects: string[];
+  /** Where it goes, chosen at admission; null without a cluster (dry-run without one). */
+  pin: Pin | null;
+}
+
+/** What the receiver knows of one revision of a target. */
+export type RevisionStatus = 'bad' | 'installed' | 'known-good';
+
+/**
+ * A revision in a target's ledger: `bad` (the receiver rolled away from it: never an
+ * automatic destination), `installed` (the receiver rolled to it and it is not proven yet),
+ * `known-good` (it passed a monitoring window).
+ */
+export interface RevisionMark {
+  revision: Revision;
+  status: RevisionStatus;
+  /** When it got this status (ms). */
+  since: number;
+  rollbackId: string | null;
 }
 
 export interface PendingIntent {
@@ -116,7 +136,11 @@ export type Effect =
   | { type: 'pending-open'; pending: PendingIntent }
   | { type: 'pending-close'; key: string }
   | { type: 'brake-trip'; at: number }
-  | { type: 'escalation'; target: Target; reason: string; at: number }
+  /** `revision`: the revision the escalation is about, so one revision escalates once. */
+  | { type: 'escalation'; target: Target; reason: string; at: number; revision?: string }
+  | { type: 'revision-mark'; target: Target; mark: RevisionMark }
+  /** An operator clears the quarantine of one revision, or of every bad revision of the target. */
+  | { type: 'quarantine-clear'; target: Target; revisionId: string | null; at: number }
   | { type: 'guard-reset'; target: Target; at: number }
   | { type: 'freeze'; freeze: Freeze | null }
   | { type: 'window-open'; window: WindowRecord }

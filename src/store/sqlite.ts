@@ -6,8 +6,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dedupKey, targetKey, type DecisionValue, type Target } from '../model.js';
-import type { DecidedInfo, DecisionRecord, Effect, Freeze, PendingIntent, RollbackRecord, SampleRecord, WindowRecord } from './records.js';
+import { dedupKey, targetKey, type DecisionValue, type Pin, type Revision, type Target } from '../model.js';
+import type { DecidedInfo, DecisionRecord, Effect, Freeze, PendingIntent, RevisionMark, RollbackRecord, SampleRecord, WindowRecord } from './records.js';
 import type { RestoredState } from './state-index.js';
 
 const SCHEMA = `
@@ -46,11 +46,23 @@ CREATE TABLE IF NOT EXISTS rollbacks (
   started_at INTEGER NOT NULL,
   finished_at INTEGER,
   dry_run INTEGER NOT NULL,
-  steps TEXT NOT NULL
+  steps TEXT NOT NULL,
+  objects TEXT NOT NULL DEFAULT '[]',
+  pin TEXT
 );
 CREATE INDEX IF NOT EXISTS rollbacks_started ON rollbacks(started_at);
 CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, id TEXT NOT NULL, due_at INTEGER NOT NULL, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS escalations (target TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (target, reason));
+CREATE TABLE IF NOT EXISTS escalations (target TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL, revision TEXT, PRIMARY KEY (target, reason));
+CREATE TABLE IF NOT EXISTS revisions (
+  namespace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  revision_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  rollback_id TEXT,
+  revision TEXT NOT NULL,
+  PRIMARY KEY (namespace, name, revision_id)
+);
 CREATE TABLE IF NOT EXISTS guard_resets (target TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS windows (
@@ -79,6 +91,13 @@ CREATE TABLE IF NOT EXISTS samples (
   PRIMARY KEY (window_id, at, metric)
 );
 `;
+
+/** Columns added after the first release: added in place to an existing file. */
+const ADDED_COLUMNS: [table: string, column: string, definition: string][] = [
+  ['rollbacks', 'objects', `TEXT NOT NULL DEFAULT '[]'`],
+  ['rollbacks', 'pin', 'TEXT'],
+  ['escalations', 'revision', 'TEXT'],
+];
 
 export interface DecisionQuery {
   namespace?: string;
@@ -119,6 +138,8 @@ interface RollbackRow {
   finished_at: number | null;
   dry_run: number;
   steps: string;
+  objects: string;
+  pin: string | null;
 }
 
 export class SqliteStore {
@@ -134,20 +155,30 @@ export class SqliteStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    for (const [table, column, definition] of ADDED_COLUMNS) {
+      const columns = this.db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all();
+      if (!columns.some((c) => c.name === column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    }
     this.stmts = {
       insertDecision: this.db.prepare(
         `INSERT INTO decisions (id, at, fingerprint, starts_at, status, alertname, trigger, namespace, name, strategy, decision, reason, rollback_id, pending_of, due_at, alert, grp)
          VALUES (@id, @at, @fingerprint, @starts_at, @status, @alertname, @trigger, @namespace, @name, @strategy, @decision, @reason, @rollback_id, @pending_of, @due_at, @alert, @grp)`,
       ),
       upsertRollback: this.db.prepare(
-        `INSERT OR REPLACE INTO rollbacks (id, namespace, name, strategy, kind, status, reason, trigger, decision_id, started_at, finished_at, dry_run, steps)
-         VALUES (@id, @namespace, @name, @strategy, @kind, @status, @reason, @trigger, @decision_id, @started_at, @finished_at, @dry_run, @steps)`,
+        `INSERT OR REPLACE INTO rollbacks (id, namespace, name, strategy, kind, status, reason, trigger, decision_id, started_at, finished_at, dry_run, steps, objects, pin)
+         VALUES (@id, @namespace, @name, @strategy, @kind, @status, @reason, @trigger, @decision_id, @started_at, @finished_at, @dry_run, @steps, @objects, @pin)`,
       ),
       finishRollback: this.db.prepare(`UPDATE rollbacks SET status = ?, finished_at = ?, steps = ? WHERE id = ?`),
       rollbackSteps: this.db.prepare(`UPDATE rollbacks SET steps = ? WHERE id = ?`),
       openPending: this.db.prepare(`INSERT OR REPLACE INTO pending (key, id, due_at, data) VALUES (?, ?, ?, ?)`),
       closePending: this.db.prepare(`DELETE FROM pending WHERE key = ?`),
-      escalation: this.db.prepare(`INSERT OR REPLACE INTO escalations (target, reason, at) VALUES (?, ?, ?)`),
+      escalation: this.db.prepare(`INSERT OR REPLACE INTO escalations (target, reason, at, revision) VALUES (?, ?, ?, ?)`),
+      markRevision: this.db.prepare(
+        `INSERT OR REPLACE INTO revisions (namespace, name, revision_id, status, since, rollback_id, revision) VALUES (@namespace, @name, @revisionId, @status, @since, @rollbackId, @revision)`,
+      ),
+      keepBadRevision: this.db.prepare<[string, string, string]>(`SELECT 1 FROM revisions WHERE namespace = ? AND name = ? AND revision_id = ? AND status = 'bad'`),
+      clearRevision: this.db.prepare(`DELETE FROM revisions WHERE namespace = ? AND name = ? AND revision_id = ? AND status = 'bad'`),
+      clearRevisions: this.db.prepare(`DELETE FROM revisions WHERE namespace = ? AND name = ? AND status = 'bad'`),
       reset: this.db.prepare(`INSERT OR REPLACE INTO guard_resets (target, at) VALUES (?, ?)`),
       setSetting: this.db.prepare(`INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)`),
       getSetting: this.db.prepare<[string], { value: string }>(`SELECT value FROM settings WHERE key = ?`),
@@ -217,9 +248,30 @@ export class SqliteStore {
           finished_at: r.finishedAt,
           dry_run: r.dryRun ? 1 : 0,
           steps: JSON.stringify(r.steps),
+          objects: JSON.stringify(r.objects),
+          pin: r.pin ? JSON.stringify(r.pin) : null,
         });
         break;
       }
+      case 'revision-mark': {
+        const { target, mark } = effect;
+        // A monitoring window cannot clear a quarantine (the same rule as the index's).
+        if (mark.status === 'known-good' && s.keepBadRevision.get(target.namespace, target.name, mark.revision.id)) break;
+        s.markRevision.run({
+          namespace: target.namespace,
+          name: target.name,
+          revisionId: mark.revision.id,
+          status: mark.status,
+          since: mark.since,
+          rollbackId: mark.rollbackId,
+          revision: JSON.stringify(mark.revision),
+        });
+        break;
+      }
+      case 'quarantine-clear':
+        if (effect.revisionId === null) s.clearRevisions.run(effect.target.namespace, effect.target.name);
+        else s.clearRevision.run(effect.target.namespace, effect.target.name, effect.revisionId);
+        break;
       case 'rollback-steps':
         s.rollbackSteps.run(JSON.stringify(effect.steps), effect.id);
         break;
@@ -236,7 +288,7 @@ export class SqliteStore {
         s.setSetting.run('brake', JSON.stringify({ trippedAt: effect.at }));
         break;
       case 'escalation':
-        s.escalation.run(targetKey(effect.target), effect.reason, effect.at);
+        s.escalation.run(targetKey(effect.target), effect.reason, effect.at, effect.revision ?? null);
         break;
       case 'guard-reset':
         s.reset.run(targetKey(effect.target), effect.at);
@@ -283,7 +335,12 @@ export class SqliteStore {
       .map((r) => JSON.parse(r.data) as PendingIntent);
     const resets = this.db.prepare<[], { target: string; at: number }>(`SELECT target, at FROM guard_resets`).all();
     const escalations = this.db
-      .prepare<[], { target: string; reason: string; at: number }>(`SELECT target, reason, at FROM escalations`)
+      .prepare<[], { target: string; reason: string; at: number; revision: string | null }>(`SELECT target, reason, at, revision FROM escalations`)
+      .all();
+    const revisions = this.db
+      .prepare<[], { namespace: string; name: string; status: RevisionMark['status']; since: number; rollback_id: string | null; revision: string }>(
+        `SELECT namespace, name, status, since, rollback_id, revision FROM revisions ORDER BY since, rowid`,
+      )
       .all();
     const brake = this.setting<{ trippedAt: number }>('brake');
     return {
@@ -291,7 +348,11 @@ export class SqliteStore {
       rollbacks,
       pending,
       resets: resets.map((r) => [r.target, r.at]),
-      escalations: escalations.map((e) => [`${e.target}#${e.reason}`, e.at]),
+      escalations: escalations.map((e) => [`${e.target}#${e.reason}`, { at: e.at, revision: e.revision ?? undefined }]),
+      revisions: revisions.map((r) => [
+        { namespace: r.namespace, name: r.name },
+        { revision: JSON.parse(r.revision) as Revision, status: r.status, since: r.since, rollbackId: r.rollback_id },
+      ]),
       freeze: this.setting<Freeze | null>('freeze') ?? null,
       brakeTrippedAt: brake?.trippedAt,
     };
@@ -379,6 +440,16 @@ export class SqliteStore {
       .map((r) => ({ windowId: r.window_id, at: r.at, metric: r.metric, value: r.value, threshold: r.threshold, state: r.state, detail: r.detail }));
   }
 
+  /** What the ledger says of one revision of a target (the report). */
+  revisionMark(target: Target, revisionId: string): RevisionMark | undefined {
+    const row = this.db
+      .prepare<[string, string, string], { status: RevisionMark['status']; since: number; rollback_id: string | null; revision: string }>(
+        `SELECT status, since, rollback_id, revision FROM revisions WHERE namespace = ? AND name = ? AND revision_id = ?`,
+      )
+      .get(target.namespace, target.name, revisionId);
+    return row ? { revision: JSON.parse(row.revision) as Revision, status: row.status, since: row.since, rollbackId: row.rollback_id } : undefined;
+  }
+
   /** Deletes what is older than the retention; pending intents are kept until decided. */
   prune(before: number): number {
     return this.transaction(() => {
@@ -462,5 +533,7 @@ function toRollback(r: RollbackRow): RollbackRecord {
     finishedAt: r.finished_at,
     dryRun: r.dry_run === 1,
     steps: JSON.parse(r.steps) as RollbackRecord['steps'],
+    objects: JSON.parse(r.objects) as string[],
+    pin: r.pin ? (JSON.parse(r.pin) as Pin) : null,
   };
 }

@@ -192,6 +192,8 @@ export function rollbackFixture(over: Partial<RollbackRecord> = {}, decision?: D
     finishedAt: null,
     dryRun: false,
     steps: [],
+    objects: ['Deployment:prod/api'],
+    pin: null,
     ...over,
   };
 }

@@ -1,10 +1,10 @@
 /** Every guard, the guard order and every decision value, with an injected clock and no I/O. */
 import type { Config } from '../../src/config/load.js';
-import { decide, type Decision } from '../../src/decide.js';
+import { decide, decideOperator, type Decision, type OperatorRequest } from '../../src/decide.js';
 import type { ClusterView, WorkloadFacts } from '../../src/guards/guard.js';
-import { GUARDS } from '../../src/guards/index.js';
+import { ALERT_GUARDS } from '../../src/guards/index.js';
 import { parsePayload } from '../../src/intake/parse.js';
-import { DECISIONS, type Alert, type AlertGroup } from '../../src/model.js';
+import { DECISIONS, type Alert, type AlertGroup, type Revision } from '../../src/model.js';
 import type { PendingIntent } from '../../src/store/records.js';
 import { StateIndex } from '../../src/store/state-index.js';
 import { alert, payload, type AlertSpec } from '../support/alerts.js';
@@ -40,13 +40,16 @@ class Decider {
   }
 }
 
+export const V1: Revision = { id: 'aaaaaaaaaaa1', number: 1, label: 'revision 1 (app:v1)', images: ['app:v1'] };
+export const V2: Revision = { id: 'bbbbbbbbbbb2', number: 2, label: 'revision 2 (app:broken)', images: ['app:broken'] };
+
 function facts(over: Partial<WorkloadFacts> = {}): ClusterView {
-  return { facts: () => ({ optInObject: 'Deployment prod/api', optedIn: true, ...over }) };
+  return { facts: () => ({ optInObject: 'Deployment prod/api', optedIn: true, current: V2, candidates: [V1], ...over }), skipped: () => undefined };
 }
 
 describe('guards', () => {
   it('run in the order of SPEC §1', () => {
-    expect(GUARDS.map((g) => g.name)).toEqual([
+    expect(ALERT_GUARDS.map((g) => g.name)).toEqual([
       'resolved',
       'duplicate',
       'no_match',
@@ -144,9 +147,30 @@ describe('guards', () => {
     const first = d.fire();
     expect(first.record.decision).toBe('executed');
     expect(first.rollback?.status).toBe('running');
-    expect(d.fire().record).toMatchObject({ decision: 'in_progress', reason: 'a rollback of prod/api is running now' });
+    expect(d.fire().record).toMatchObject({ decision: 'in_progress', reason: `rollback ${first.rollback!.id} of prod/api is running (since 2026-11-27T07:00:00.000Z)` });
     d.state.apply({ type: 'rollback-finished', id: first.rollback!.id, target: { namespace: 'prod', name: 'api' }, status: 'success', at: d.now, steps: [] });
     expect(d.fire().record.decision).toBe('cooldown');
+  });
+
+  it('7. in_progress: targets that share an object exclude each other (blue-green api holds Deployment api-blue)', () => {
+    const d = new Decider(testConfig('', { ROLLBACK_DRY_RUN: 'false' }));
+    const bg = d.fire({ rollback_strategy: 'blue-green' });
+    expect(bg.rollback?.objects).toEqual(['Service:prod/api', 'Deployment:prod/api-blue', 'Deployment:prod/api-green']);
+    const undo = d.fire({ deployment: 'api-blue' }).record;
+    expect(undo.decision).toBe('in_progress');
+    expect(undo.reason).toMatch(/rollback .* of prod\/api is running .* and changes the same objects as prod\/api-blue/);
+    expect(d.fire({ deployment: 'api-current' }).record.decision).toBe('executed');
+  });
+
+  it('8. cooldown counts from the end of the rollback (verification included), not its start', () => {
+    const d = new Decider(testConfig('', { ROLLBACK_DRY_RUN: 'false' }));
+    const first = d.fire();
+    d.now += 10 * MIN; // a long verification
+    d.state.apply({ type: 'rollback-finished', id: first.rollback!.id, target: { namespace: 'prod', name: 'api' }, status: 'success', at: d.now, steps: [] });
+    d.now += 5 * MIN - 1;
+    expect(d.fire().record).toMatchObject({ decision: 'cooldown', reason: expect.stringMatching(/ended at 2026-11-27T07:10:00.000Z; cooldown of 300s ends at 2026-11-27T07:15:00.000Z/) });
+    d.now += 1;
+    expect(d.fire().record.decision).toBe('executed');
   });
 
   it('8. cooldown: cooldownPeriod from the last rollback, per-trigger override', () => {
@@ -155,7 +179,7 @@ describe('guards', () => {
     d.now += 5 * MIN - 1;
     const cooling = d.fire().record;
     expect(cooling.decision).toBe('cooldown');
-    expect(cooling.reason).toBe('prod/api was rolled back at 2026-11-27T07:00:00.000Z; cooldown of 300s ends at 2026-11-27T07:05:00.000Z');
+    expect(cooling.reason).toBe('the last rollback of prod/api ended at 2026-11-27T07:00:00.000Z; cooldown of 300s ends at 2026-11-27T07:05:00.000Z');
     expect(d.fire({ deployment: 'web' }).record.decision).toBe('dry_run'); // other targets are not affected
     d.now += 1;
     expect(d.fire().record.decision).toBe('dry_run');
@@ -210,7 +234,7 @@ describe('guards', () => {
   it('11. stale: the workload changed after the alert started', () => {
     const d = new Decider();
     d.cluster = facts({ revisionAt: Date.parse('2026-11-27T06:59:00Z') });
-    expect(d.fire().record.reason).toMatch(/current revision of prod\/api dates from 2026-11-27T06:59:00.000Z, after the alert started at 2026-11-27T06:58:00.123Z/);
+    expect(d.fire().record.reason).toMatch(/current revision of prod\/api dates from 2026-11-27T06:59:00.000Z, after the evidence began at 2026-11-27T06:58:00.123Z/);
     d.cluster = facts({ revisionAt: Date.parse('2026-11-27T06:50:00Z') });
     expect(d.fire({ deployment: 'web' }).record.decision).toBe('dry_run');
   });
@@ -254,7 +278,12 @@ describe('guards', () => {
     expect(dry.record.rollbackId).toBe(dry.rollback!.id);
     const live = new Decider(testConfig('', { ROLLBACK_DRY_RUN: 'false' }));
     live.cluster = facts();
-    expect(live.fire().record).toMatchObject({ decision: 'executed', reason: 'rolling back prod/api with deployment-undo (trigger error_rate)' });
+    const executed = live.fire();
+    expect(executed.record).toMatchObject({
+      decision: 'executed',
+      reason: 'rolling back prod/api with deployment-undo (trigger error_rate) from revision 2 (app:broken) to revision 1 (app:v1), not yet proven',
+    });
+    expect(executed.rollback?.pin).toEqual({ from: V2, to: V1, note: 'not yet proven' });
   });
 
   it('takes target and strategy from labels in SPEC §4 order', () => {
@@ -313,5 +342,140 @@ describe('guards', () => {
     stale.cluster = facts({ validationProblem: 'no previous revision' });
     rec(stale.fire({ deployment: 'x' }));
     expect([...seen].sort()).toEqual([...DECISIONS].sort());
+  });
+});
+
+describe('destinations: no undo of an undo', () => {
+  const TARGET = { namespace: 'prod', name: 'api' };
+  const V3: Revision = { id: 'ccccccccccc3', number: 3, label: 'revision 3 (app:v3)', images: ['app:v3'] };
+
+  function live(): Decider {
+    const d = new Decider(testConfig('', { ROLLBACK_DRY_RUN: 'false' }));
+    d.cluster = facts();
+    return d;
+  }
+
+  function finish(d: Decider, id: string): void {
+    d.state.apply({ type: 'rollback-finished', id, target: TARGET, status: 'success', at: d.now, steps: [] });
+  }
+
+  it('quarantines the revision it rolls away from, and escalates (once) instead of rolling back from what it installed', () => {
+    const d = live();
+    const first = d.fire();
+    expect(first.rollback?.pin).toMatchObject({ from: V2, to: V1 });
+    expect(d.state.revisions(TARGET).get(V2.id)).toMatchObject({ status: 'bad', rollbackId: first.rollback!.id });
+    expect(d.state.revisions(TARGET).get(V1.id)).toMatchObject({ status: 'installed', rollbackId: first.rollback!.id });
+    finish(d, first.rollback!.id);
+    d.now += 10 * MIN;
+    // The cluster now serves what the receiver installed (renumbered: revision 3), the broken one is older.
+    d.cluster = facts({ current: { ...V1, number: 3, label: 'revision 3 (app:v1)' }, candidates: [V2] });
+    const again = d.fire();
+    expect(again.record.decision).toBe('refused');
+    expect(again.record.reason).toMatch(/the alert is about revision 3 \(app:v1\), which the receiver itself installed \(rollback .*, not yet proven\): it does not roll further back; escalated/);
+    expect(again.escalation).toEqual({ reason: 'no_safe_destination', target: TARGET });
+    expect(again.rollback).toBeUndefined();
+    const third = d.fire({ rollback_trigger: 'health_check' });
+    expect(third.record.decision).toBe('refused');
+    expect(third.escalation).toBeUndefined(); // one escalation per revision
+  });
+
+  it('goes to the newest older revision that is not bad, and says whether it is proven', () => {
+    const d = live();
+    d.state.apply({ type: 'revision-mark', target: TARGET, mark: { revision: V2, status: 'bad', since: T0 - 60 * MIN, rollbackId: 'old' } });
+    d.state.apply({ type: 'revision-mark', target: TARGET, mark: { revision: V1, status: 'known-good', since: T0 - 30 * MIN, rollbackId: 'older' } });
+    d.cluster = facts({ current: V3, candidates: [V2, V1] });
+    const r = d.fire();
+    expect(r.rollback?.pin?.to).toEqual(V1);
+    expect(r.record.reason).toMatch(/from revision 3 \(app:v3\) to revision 1 \(app:v1\), known-good since 2026-11-27T06:30:00.000Z$/);
+  });
+
+  it('refuses and escalates when every older revision is quarantined; an operator clears it', () => {
+    const d = live();
+    d.state.apply({ type: 'revision-mark', target: TARGET, mark: { revision: V1, status: 'bad', since: T0 - MIN, rollbackId: 'x' } });
+    const r = d.fire();
+    expect(r.record).toMatchObject({ decision: 'refused', reason: 'no revision older than revision 2 (app:broken) is safe to roll back to: revision 1 (app:v1) quarantined since 2026-11-27T06:59:00.000Z' });
+    expect(r.escalation?.reason).toBe('no_safe_destination');
+    d.state.apply({ type: 'quarantine-clear', target: TARGET, revisionId: V1.id, at: d.now });
+    expect(d.fire().record.decision).toBe('executed');
+  });
+
+  it('a monitoring window cannot clear a quarantine', () => {
+    const d = live();
+    d.state.apply({ type: 'revision-mark', target: TARGET, mark: { revision: V1, status: 'bad', since: T0, rollbackId: 'x' } });
+    d.state.apply({ type: 'revision-mark', target: TARGET, mark: { revision: V1, status: 'known-good', since: T0 + 1, rollbackId: 'y' } });
+    expect(d.state.revisions(TARGET).get(V1.id)?.status).toBe('bad');
+  });
+
+  it('dry-run records the quarantine in its shadow state exactly as live would', () => {
+    const d = new Decider();
+    d.cluster = facts();
+    const r = d.fire();
+    expect(r.record.decision).toBe('dry_run');
+    expect(r.rollback?.pin).toMatchObject({ from: V2, to: V1 });
+    expect(d.state.revisions(TARGET).get(V2.id)?.status).toBe('bad');
+  });
+});
+
+describe('operator requests meet the guards of their kind', () => {
+  const TARGET = { namespace: 'prod', name: 'api' };
+  const live = () => {
+    const d = new Decider(testConfig('', { ROLLBACK_DRY_RUN: 'false' }));
+    d.cluster = facts();
+    return d;
+  };
+  const request = (d: Decider, kind: OperatorRequest['kind'], over: Partial<OperatorRequest> = {}, cluster = d.cluster!) => {
+    const out = decideOperator({
+      request: { target: TARGET, strategy: 'deployment-undo', kind, reason: 'test', explicit: {}, ...over },
+      config: d.config,
+      state: d.state,
+      now: d.now,
+      cluster,
+      newId: () => `op-${d.now}-${kind}`,
+    });
+    for (const e of out.effects) d.state.apply(e);
+    return out;
+  };
+
+  it('one writer: a manual or emergency request for a target whose rollback runs is refused with that rollback id', () => {
+    const d = live();
+    const alertRollback = d.fire().rollback!;
+    for (const kind of ['manual', 'emergency', 'automatic'] as const) {
+      const r = request(d, kind);
+      expect(r).toMatchObject({ admitted: false, verdict: { decision: 'in_progress' }, runningId: alertRollback.id });
+    }
+  });
+
+  it('manual: validation and destination; may name a quarantined revision explicitly, automatic may not', () => {
+    const d = live();
+    d.state.apply({ type: 'revision-mark', target: TARGET, mark: { revision: V1, status: 'bad', since: T0, rollbackId: 'x' } });
+    expect(request(d, 'manual')).toMatchObject({ admitted: false, verdict: { decision: 'refused', reason: expect.stringMatching(/an operator may name one explicitly/) } });
+    expect(request(d, 'automatic', { explicit: { toRevision: 1 } })).toMatchObject({ admitted: false, verdict: { reason: expect.stringMatching(/revision 1 \(app:v1\) is quarantined/) } });
+    const named = request(d, 'manual', { explicit: { toRevision: 1 } });
+    expect(named).toMatchObject({ admitted: true, rollback: { kind: 'manual', status: 'running', pin: { from: V2, to: V1 } } });
+    expect(request(d, 'manual', { explicit: { rollbackTag: 'v9' } })).toMatchObject({ admitted: false });
+  });
+
+  it('manual refuses on a validation problem; emergency skips validation but still needs a destination', () => {
+    const d = live();
+    const paused = facts({ validationProblem: 'Deployment prod/api is paused' });
+    expect(request(d, 'manual', {}, paused)).toMatchObject({ admitted: false, verdict: { decision: 'refused', reason: 'Deployment prod/api is paused' } });
+    expect(request(d, 'emergency', {}, paused)).toMatchObject({ admitted: true });
+    const d2 = live();
+    expect(request(d2, 'emergency', {}, facts({ candidates: [] }))).toMatchObject({ admitted: false, verdict: { reason: expect.stringMatching(/no previous revision/) } });
+  });
+
+  it('automatic (--automatic) meets opt-in, freeze, cooldown and stale like an alert', () => {
+    const d = live();
+    expect(request(d, 'automatic', {}, facts({ optedIn: false }))).toMatchObject({ verdict: { decision: 'not_allowed' } });
+    d.state.apply({ type: 'freeze', freeze: { since: T0, reason: '' } });
+    expect(request(d, 'automatic')).toMatchObject({ verdict: { decision: 'frozen' } });
+    expect(request(d, 'manual')).toMatchObject({ admitted: true }); // the freeze holds automatic rollbacks only
+    d.state.apply({ type: 'freeze', freeze: null });
+    const d2 = live();
+    expect(request(d2, 'automatic', { detectedAt: T0 - 5 * MIN }, facts({ revisionAt: T0 - MIN }))).toMatchObject({ verdict: { decision: 'stale' } });
+    const first = request(d2, 'automatic');
+    expect(first.admitted).toBe(true);
+    if (first.admitted) d2.state.apply({ type: 'rollback-finished', id: first.rollback.id, target: TARGET, status: 'success', at: d2.now, steps: [] });
+    expect(request(d2, 'automatic')).toMatchObject({ verdict: { decision: 'cooldown' } });
   });
 });

@@ -39,6 +39,8 @@ function rollback(over: Partial<RollbackRecord> = {}): RollbackRecord {
     startedAt: T,
     finishedAt: T + 95_000,
     dryRun: false,
+    objects: ['Deployment:prod/api'],
+    pin: null,
     steps: [
       { at: T + 1000, name: 'inspected', detail: '{"revision":2}' },
       { at: T + 2000, name: 'request', detail: 'restore revision 1', request: { method: 'PATCH', path: '/apis/apps/v1/namespaces/prod/deployments/api' } },

@@ -18,6 +18,8 @@ function rollback(id: string, startedAt: number, over: Partial<RollbackRecord> =
     finishedAt: startedAt,
     dryRun: true,
     steps: [],
+    objects: ['Deployment:prod/api'],
+    pin: null,
     ...over,
   };
 }
@@ -68,15 +70,37 @@ describe('StateIndex', () => {
     expect(root.pendingIntents()).toHaveLength(1);
   });
 
-  it('tracks running rollbacks until they finish; manual ones do not count toward the brake', () => {
+  it('tracks running rollbacks by the objects they hold until they finish; manual ones do not count toward the brake', () => {
     const root = new StateIndex();
-    root.apply({ type: 'rollback', record: rollback('r', 1000, { status: 'running', kind: 'manual' }) });
-    expect(root.isRunning(target)).toBe(true);
+    const objects = ['Service:prod/api', 'Deployment:prod/api-blue'];
+    root.apply({ type: 'rollback', record: rollback('r', 1000, { status: 'running', kind: 'manual', objects }) });
+    expect(root.runningOn(['Deployment:prod/api-blue'])).toMatchObject({ id: 'r', startedAt: 1000 });
+    expect(root.runningOn(['Deployment:prod/web'])).toBeUndefined();
+    expect(root.running().map((r) => r.id)).toEqual(['r']);
     expect(root.rollbacksSince(0)).toBe(0);
     const layer = root.layer();
     layer.apply({ type: 'rollback-finished', id: 'r', target, status: 'success', at: 2000, steps: [] });
-    expect(layer.isRunning(target)).toBe(false);
-    expect(root.isRunning(target)).toBe(true);
+    expect(layer.runningOn(objects)).toBeUndefined();
+    expect(layer.running()).toEqual([]);
+    expect(layer.lastRollbackEnd(target)).toBe(2000);
+    expect(root.runningOn(objects)?.id).toBe('r');
+    expect(root.lastRollbackEnd(target)).toBeUndefined();
+    layer.mergeIntoParent();
+    expect(root.running()).toEqual([]);
+  });
+
+  it('revision marks are copied per target into a layer and merged on commit; clearing removes only bad ones', () => {
+    const root = new StateIndex();
+    const rev = (id: string) => ({ id, label: id, images: [] });
+    root.apply({ type: 'revision-mark', target, mark: { revision: rev('a'), status: 'bad', since: 1, rollbackId: 'r1' } });
+    const layer = root.layer();
+    layer.apply({ type: 'revision-mark', target, mark: { revision: rev('b'), status: 'installed', since: 2, rollbackId: 'r1' } });
+    layer.apply({ type: 'quarantine-clear', target, revisionId: null, at: 3 });
+    expect([...layer.revisions(target).keys()]).toEqual(['b']);
+    expect([...root.revisions(target).keys()]).toEqual(['a']);
+    layer.mergeIntoParent();
+    expect([...root.revisions(target).keys()]).toEqual(['b']);
+    expect(root.revisionTargets()).toEqual([target]);
   });
 
   it('prunes marks older than the horizon', () => {

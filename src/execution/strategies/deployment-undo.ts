@@ -1,26 +1,19 @@
 /**
- * `kubectl rollout undo deployment/X [--to-revision=N]`, exactly: among the ReplicaSets
- * the Deployment owns, take the one of the previous revision (the second-highest
- * `deployment.kubernetes.io/revision`, or N), strip `pod-template-hash` from its pod
- * template, and JSON-patch template and annotations into the Deployment. A paused
- * Deployment is refused; a template already equal to the target is skipped.
+ * `kubectl rollout undo deployment/X [--to-revision=N]`: among the ReplicaSets the
+ * Deployment owns, the pinned revision's pod template (without `pod-template-hash`) is
+ * JSON-patched with its annotations into the Deployment, under an optimistic lock on the
+ * resourceVersion read. The destination is chosen at admission (the newest older revision
+ * that is not quarantined, or the operator's); here it is only found again by content.
+ * A paused Deployment is refused.
  */
-import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet, V1ReplicaSetList } from '@kubernetes/client-node';
-import { isDeepStrictEqual } from 'node:util';
-import { lastChanged } from '../../kube/managed-fields.js';
+import type { V1Deployment, V1ReplicaSet, V1ReplicaSetList } from '@kubernetes/client-node';
+import { lastChange } from '../../kube/managed-fields.js';
 import { labelSelector, paths } from '../../kube/paths.js';
-import type { Target } from '../../model.js';
-import {
-  optedIn,
-  type Inspection,
-  type KubeReader,
-  type PlanStep,
-  type Strategy,
-  type StrategyOptions,
-} from './strategy.js';
+import { imagesOf, templateDigest, withoutHash } from '../../kube/template-digest.js';
+import type { Pin, Revision, Target } from '../../model.js';
+import { asManager, imageList, optedIn, PlanError, type Inspection, type KubeReader, type PlanStep, type Strategy } from './strategy.js';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
-const HASH_LABEL = 'pod-template-hash';
 /** kubectl's annotationsToSkip: kept from the Deployment, never copied from the ReplicaSet. */
 const SKIPPED_ANNOTATIONS = new Set([
   'kubectl.kubernetes.io/last-applied-configuration',
@@ -35,8 +28,8 @@ const OWN_PREFIX = 'rollback-receiver.io/';
 
 export interface DeploymentUndoInspection extends Inspection {
   deployment: V1Deployment;
-  /** The ReplicaSet whose template is restored; undefined when validation failed. */
-  restore?: V1ReplicaSet;
+  /** The ReplicaSets the Deployment owns (its revision history). */
+  owned: V1ReplicaSet[];
 }
 
 export function revisionOf(obj: { metadata?: { annotations?: Record<string, string> } }): number {
@@ -44,90 +37,60 @@ export function revisionOf(obj: { metadata?: { annotations?: Record<string, stri
   return Number.isInteger(v) && v > 0 ? v : 0;
 }
 
-/** The pod template with the controller's hash label removed. */
-export function withoutHash(template: V1PodTemplateSpec): V1PodTemplateSpec {
-  const copy = structuredClone(template);
-  if (copy.metadata?.labels) {
-    delete copy.metadata.labels[HASH_LABEL];
-  }
-  return copy;
-}
-
-function imageTags(template: V1PodTemplateSpec | undefined): string[] {
-  return (template?.spec?.containers ?? []).map((c) => {
-    const image = c.image ?? '';
-    const at = image.indexOf('@');
-    const ref = at >= 0 ? image.slice(0, at) : image;
-    const colon = ref.lastIndexOf(':');
-    return colon > ref.lastIndexOf('/') ? ref.slice(colon + 1) : 'latest';
-  });
-}
-
-/** Picks the ReplicaSet to restore, or says why there is none. */
-export function pickRevision(owned: V1ReplicaSet[], current: number, opts: Pick<StrategyOptions, 'toRevision' | 'rollbackTag'>): V1ReplicaSet | string {
-  const byRevision = [...owned].sort((a, b) => revisionOf(b) - revisionOf(a));
-  if (opts.toRevision !== undefined) {
-    return byRevision.find((rs) => revisionOf(rs) === opts.toRevision) ?? `revision ${opts.toRevision} not found in the Deployment's history`;
-  }
-  if (opts.rollbackTag !== undefined) {
-    const tag = opts.rollbackTag;
-    return (
-      byRevision.find((rs) => revisionOf(rs) !== current && imageTags(rs.spec?.template).includes(tag)) ??
-      `no earlier revision runs image tag "${tag}"`
-    );
-  }
-  // kubectl: the highest revision below the current one.
-  return byRevision.find((rs) => revisionOf(rs) > 0 && revisionOf(rs) < current) ?? 'no previous revision to roll back to';
+function revisionFrom(number: number, template: Parameters<typeof templateDigest>[0]): Revision {
+  const images = imagesOf(template);
+  return { id: templateDigest(template), number, images, label: `revision ${number} (${imageList(images)})` };
 }
 
 export const deploymentUndo: Strategy<DeploymentUndoInspection> = {
   name: 'deployment-undo',
 
-  async inspect(read: KubeReader, target: Target, opts: StrategyOptions): Promise<DeploymentUndoInspection> {
+  async inspect(read: KubeReader, target: Target): Promise<DeploymentUndoInspection> {
     const deployment = await read<V1Deployment>(paths.deployment(target.namespace, target.name));
-    const selector = labelSelector(deployment.spec?.selector.matchLabels ?? {});
-    const list = await read<V1ReplicaSetList>(paths.replicaSets(target.namespace, selector));
     const uid = deployment.metadata?.uid;
+    const list = await read<V1ReplicaSetList>(paths.replicaSets(target.namespace, labelSelector(deployment.spec?.selector ?? {})));
     const owned = list.items.filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid));
-    const current = revisionOf(deployment);
-
-    const picked = pickRevision(owned, current, opts);
-    let problem: string | undefined = typeof picked === 'string' ? `Deployment ${target.namespace}/${target.name}: ${picked}` : undefined;
-    if (deployment.spec?.paused) {
-      problem = `Deployment ${target.namespace}/${target.name} is paused; resume it first (kubectl rollout resume deployment/${target.name})`;
-    }
-    const restore = typeof picked === 'string' ? undefined : picked;
-    const noop =
-      restore && deployment.spec && isDeepStrictEqual(withoutHash(restore.spec!.template!), withoutHash(deployment.spec.template))
-        ? `skipped rollback: the current template already matches revision ${revisionOf(restore)}`
-        : undefined;
+    const number = revisionOf(deployment);
+    const current = revisionFrom(number, deployment.spec?.template);
+    // kubectl's history: every other revision; the newest first.
+    const candidates = owned
+      .filter((rs) => revisionOf(rs) > 0 && revisionOf(rs) < number)
+      .sort((a, b) => revisionOf(b) - revisionOf(a))
+      .map((rs) => revisionFrom(revisionOf(rs), rs.spec?.template))
+      .filter((r) => r.id !== current.id);
+    const change = lastChange(deployment.metadata, ['spec', 'template']);
+    const name = `Deployment ${target.namespace}/${target.name}`;
     return {
       target,
       object: { kind: 'Deployment', apiVersion: 'apps/v1', namespace: target.namespace, name: target.name, uid: uid ?? '' },
       facts: {
-        optInObject: `Deployment ${target.namespace}/${target.name}`,
+        optInObject: name,
         optedIn: optedIn(deployment.metadata?.annotations),
-        revisionAt: lastChanged(deployment.metadata, ['spec', 'template']),
-        validationProblem: problem,
+        revisionAt: change?.at,
+        changedBy: change?.manager,
+        current,
+        candidates,
+        validationProblem: deployment.spec?.paused
+          ? `${name} is paused; resume it first (kubectl rollout resume deployment/${target.name})`
+          : undefined,
       },
       snapshot: {
         deployment: `${target.namespace}/${target.name}`,
-        revision: current,
-        images: (deployment.spec?.template.spec?.containers ?? []).map((c) => c.image),
+        revision: number,
+        images: current.images,
         replicas: deployment.spec?.replicas,
         availableReplicas: deployment.status?.availableReplicas ?? 0,
-        history: owned.map((rs) => ({ revision: revisionOf(rs), replicaSet: rs.metadata?.name, images: (rs.spec?.template?.spec?.containers ?? []).map((c) => c.image) })),
-        restoreRevision: restore ? revisionOf(restore) : null,
+        history: owned.map((rs) => ({ revision: revisionOf(rs), replicaSet: rs.metadata?.name, images: imagesOf(rs.spec?.template), digest: templateDigest(rs.spec?.template) })),
       },
       deployment,
-      restore,
-      noop,
+      owned,
     };
   },
 
-  plan(inspection: DeploymentUndoInspection): PlanStep[] {
-    const { deployment, restore, target } = inspection;
-    if (!restore || inspection.noop) return [];
+  plan(inspection, pin): PlanStep[] {
+    const { deployment, owned, target } = inspection;
+    const restore = owned.find((rs) => templateDigest(rs.spec?.template) === pin.to.id);
+    if (!restore?.spec?.template) throw new PlanError(`Deployment ${target.namespace}/${target.name} no longer has ${pin.to.label} in its history`);
     const annotations: Record<string, string> = {};
     for (const [k, v] of Object.entries(deployment.metadata?.annotations ?? {})) {
       if (SKIPPED_ANNOTATIONS.has(k) || k.startsWith(OWN_PREFIX)) annotations[k] = v;
@@ -135,27 +98,30 @@ export const deploymentUndo: Strategy<DeploymentUndoInspection> = {
     for (const [k, v] of Object.entries(restore.metadata?.annotations ?? {})) {
       if (!SKIPPED_ANNOTATIONS.has(k) && !k.startsWith(OWN_PREFIX)) annotations[k] = v;
     }
+    const path = paths.deployment(target.namespace, target.name);
     return [
       {
         action: 'request',
-        description: `restore the pod template of revision ${revisionOf(restore)} (ReplicaSet ${restore.metadata?.name}) into Deployment ${target.namespace}/${target.name}`,
+        id: 'restore-template',
+        description: `restore the pod template of ${pin.to.label} (ReplicaSet ${restore.metadata?.name}) into Deployment ${target.namespace}/${target.name}`,
         request: {
           method: 'PATCH',
-          path: paths.deployment(target.namespace, target.name),
+          path: asManager(path),
           patchType: 'json',
           body: [
-            // Optimistic lock on what was read: if anyone changed the Deployment since, the API answers 409
-            // and the executor reads again instead of restoring over a change it has not seen.
+            // Optimistic lock on what was read: a change since answers 409, and the executor compares with the pin.
             { op: 'replace', path: '/metadata/resourceVersion', value: deployment.metadata?.resourceVersion },
-            { op: 'replace', path: '/spec/template', value: withoutHash(restore.spec!.template!) },
+            { op: 'replace', path: '/spec/template', value: withoutHash(restore.spec.template) },
             { op: 'replace', path: '/metadata/annotations', value: annotations },
           ],
         },
+        guard: [{ object: path, field: 'template', digest: pin.from.id }],
+        done: [{ object: path, field: 'template', digest: pin.to.id }],
       },
     ];
   },
 
-  verifies(inspection) {
-    return [inspection.target];
+  verifies(target: Target, _pin: Pin) {
+    return [target];
   },
 };

@@ -1,26 +1,40 @@
 /**
  * One interface for every rollback strategy (SPEC §2): inspect the cluster (validation
- * facts and a snapshot for the report), then plan — the exact ordered API requests a
- * live run sends, with the waits between them. Dry-run returns the plan; live mode
- * applies the very same steps, so the two cannot drift apart. Plans depend only on
- * what was read: no clocks or ids in request bodies, so a dry-run is exact.
+ * facts, the revision serving now, the revisions it could go back to, a snapshot for the
+ * report), then plan — the exact ordered API requests that take the target to the pinned
+ * destination, with the waits between them. Dry-run returns the plan; live mode applies
+ * the very same steps, so the two cannot drift apart. Plans depend only on what was read
+ * and on the pin: no clocks or ids in request bodies, so a dry-run is exact.
+ *
+ * Every request step says what must hold before it is sent (`guard`) and what holds once
+ * it took effect (`done`). After a timeout, a 409, a dropped connection or a restart the
+ * executor reads the object again and compares: done → skip, guard → send again, neither
+ * → someone else changed it: stop and escalate. It never chooses a destination again.
  */
 import type { WorkloadFacts } from '../../guards/guard.js';
 import type { ApiRequest } from '../../kube/client.js';
-import type { RollbackKind, StrategyName, Target } from '../../model.js';
+import type { Pin, Revision, RollbackKind, StrategyName, Target } from '../../model.js';
+
+/** A fact about one object that a step relies on or produces. `object` is its API path. */
+export type Expectation =
+  | { object: string; field: 'template'; digest: string }
+  | { object: string; field: 'replicas'; value: number }
+  | { object: string; field: 'selector'; label: string; value: string };
 
 export type PlanStep =
-  | { action: 'request'; description: string; request: ApiRequest }
+  | {
+      action: 'request';
+      /** Stable within a plan, so a plan rebuilt from a fresh read finds the same step. */
+      id: string;
+      description: string;
+      request: ApiRequest;
+      /** All hold for the request to be sent (again): the state the pin was made on. */
+      guard: Expectation[];
+      /** All hold once the request took effect: a retry or a resumed rollback skips it. */
+      done: Expectation[];
+    }
   /** Wait until a Deployment is rolled out and available (`kubectl rollout status`). */
-  | { action: 'wait'; description: string; deployment: Target; timeoutMs?: number };
-
-export interface StrategyOptions {
-  kind: RollbackKind;
-  /** deployment-undo: the revision to restore (kubectl's --to-revision). */
-  toRevision?: number;
-  /** deployment-undo: restore the newest revision whose pod template runs this image tag. */
-  rollbackTag?: string;
-}
+  | { action: 'wait'; id: string; description: string; deployment: Target; timeoutMs?: number };
 
 export interface Inspection {
   target: Target;
@@ -29,8 +43,6 @@ export interface Inspection {
   facts: WorkloadFacts;
   /** Current state, kept in the rollback record for the incident report. */
   snapshot: Record<string, unknown>;
-  /** Set when there is nothing to do (e.g. the template already is the target revision). */
-  noop?: string;
 }
 
 /** Reads through the executor's retrying client. */
@@ -38,16 +50,35 @@ export type KubeReader = <T>(path: string) => Promise<T>;
 
 export interface Strategy<I extends Inspection = Inspection> {
   readonly name: StrategyName;
-  inspect(read: KubeReader, target: Target, opts: StrategyOptions): Promise<I>;
-  plan(inspection: I, opts: StrategyOptions): PlanStep[];
-  /** Deployments whose rollout must be complete for the rollback to count as verified. */
-  verifies(inspection: I): Target[];
+  inspect(read: KubeReader, target: Target): Promise<I>;
+  /** The requests that take the target from `pin.from` to `pin.to`; throws when the inspection cannot carry them out. */
+  plan(inspection: I, pin: Pin, kind: RollbackKind): PlanStep[];
+  /** Deployments whose rollout must be complete for the rollback to count as verified (what serves after it). */
+  verifies(target: Target, pin: Pin): Target[];
 }
 
 export const OPT_IN_ANNOTATION = 'rollback-receiver.io/enabled';
+/** Writes carry this field manager, so managedFields name the receiver as the author of its changes. */
+export const FIELD_MANAGER = 'rollback-receiver';
 
 export function optedIn(annotations: Record<string, string> | undefined): boolean {
   return annotations?.[OPT_IN_ANNOTATION] === 'true';
+}
+
+/** A path with the receiver's field manager, for a write. */
+export function asManager(path: string): string {
+  return `${path}${path.includes('?') ? '&' : '?'}fieldManager=${FIELD_MANAGER}`;
+}
+
+/** The template digest inside a revision id (`green@3f2a…` or `3f2a…`). */
+export function revisionDigest(revision: Revision): string {
+  const at = revision.id.indexOf('@');
+  return at >= 0 ? revision.id.slice(at + 1) : revision.id;
+}
+
+/** "app:v1, sidecar:2" for labels. */
+export function imageList(images: string[]): string {
+  return images.length ? images.join(', ') : 'no containers';
 }
 
 /** A plan as the API shows it: each request with its method, path and body; each wait with its Deployment. */
@@ -56,3 +87,6 @@ export function planView(plan: PlanStep[]): Record<string, unknown>[] {
     s.action === 'request' ? { action: s.action, description: s.description, ...s.request } : { action: s.action, description: s.description, deployment: s.deployment },
   );
 }
+
+/** Thrown by plan(): the inspection cannot carry the pinned plan out (nothing has been sent). */
+export class PlanError extends Error {}

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../clock.js';
 import { paths } from '../../kube/paths.js';
 import type { Target } from '../../model.js';
+import { InterruptedError } from '../interrupted.js';
 import type { KubeReader } from '../strategies/strategy.js';
 import { rolloutStatus, type RolloutStatus } from './rollout-status.js';
 
@@ -15,17 +16,27 @@ export class VerificationError extends Error {}
 
 const POLL_MS = 500;
 
+/** Sleeps, unless shutdown asks to stop first. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    throw new InterruptedError();
+  }
+}
+
 /** Polls the Deployment until its rollout is done, has failed, or the deadline passes. */
-export async function waitForRollout(read: KubeReader, target: Target, deadline: number, clock: Clock): Promise<RolloutStatus> {
+export async function waitForRollout(read: KubeReader, target: Target, deadline: number, clock: Clock, signal?: AbortSignal): Promise<RolloutStatus> {
   let last: RolloutStatus = { state: 'waiting', message: 'not read yet' };
   for (;;) {
+    if (signal?.aborted) throw new InterruptedError();
     last = rolloutStatus(await read<V1Deployment>(paths.deployment(target.namespace, target.name)));
     if (last.state === 'done') return last;
     if (last.state === 'failed') throw new VerificationError(`Deployment ${target.namespace}/${target.name}: ${last.message}`);
     if (clock.now() + POLL_MS > deadline) {
       throw new VerificationError(`Deployment ${target.namespace}/${target.name} not rolled out before the verification deadline: ${last.message}`);
     }
-    await sleep(POLL_MS);
+    await pause(POLL_MS, signal);
   }
 }
 
@@ -34,7 +45,7 @@ export function probeUrl(template: string, target: Target): string {
 }
 
 /** GETs each probe URL until it answers 2xx, `intervalMs` apart (seed: 60 s), within the deadline. */
-export async function probe(url: string, intervalMs: number, deadline: number, clock: Clock): Promise<string> {
+export async function probe(url: string, intervalMs: number, deadline: number, clock: Clock, signal?: AbortSignal): Promise<string> {
   let last = '';
   for (;;) {
     try {
@@ -46,6 +57,6 @@ export async function probe(url: string, intervalMs: number, deadline: number, c
       last = `${url} failed: ${(err as Error).message}`;
     }
     if (clock.now() + intervalMs > deadline) throw new VerificationError(`health probe failed before the verification deadline: ${last}`);
-    await sleep(intervalMs);
+    await pause(intervalMs, signal);
   }
 }

@@ -1,0 +1,61 @@
+/**
+ * Compares the cluster with a plan step's expectations (strategy.ts): `done` (the step
+ * took effect), `ready` (the state the pin was made on still holds: the step may be sent
+ * again) or `changed` (someone else changed the object: stop, naming who from its
+ * managedFields). This is what a retry or a resumed rollback does instead of planning again.
+ */
+import { lastChange } from '../kube/managed-fields.js';
+import { templateDigest } from '../kube/template-digest.js';
+import type { Expectation, KubeReader, PlanStep } from './strategies/strategy.js';
+
+interface Observed {
+  metadata?: { managedFields?: never[]; name?: string };
+  spec?: { template?: never; replicas?: number; selector?: Record<string, string> };
+}
+
+export type StepState = { state: 'done' } | { state: 'ready' } | { state: 'changed'; detail: string };
+
+const FIELD_PATH: Record<Expectation['field'], string[]> = { template: ['spec', 'template'], replicas: ['spec', 'replicas'], selector: ['spec', 'selector'] };
+
+function holds(e: Expectation, o: Observed): boolean {
+  switch (e.field) {
+    case 'template':
+      return templateDigest(o.spec?.template) === e.digest;
+    case 'replicas':
+      return (o.spec?.replicas ?? 1) === e.value;
+    case 'selector':
+      return o.spec?.selector?.[e.label] === e.value;
+  }
+}
+
+function describe(e: Expectation, o: Observed): string {
+  const name = `${e.object.split('/').slice(-2).join('/')}`;
+  const change = lastChange(o.metadata, FIELD_PATH[e.field]);
+  const by = change ? `; last changed by ${change.manager} at ${new Date(change.at).toISOString()}` : '';
+  switch (e.field) {
+    case 'template':
+      return `${name} runs pod template ${templateDigest(o.spec?.template)}, expected ${e.digest}${by}`;
+    case 'replicas':
+      return `${name} has ${o.spec?.replicas ?? 1} replicas, expected ${e.value}${by}`;
+    case 'selector':
+      return `${name} selects ${e.label}=${o.spec?.selector?.[e.label] ?? '(none)'}, expected ${e.value}${by}`;
+  }
+}
+
+/** Reads each object the step names once, and says where the step stands. */
+export async function stepState(step: Extract<PlanStep, { action: 'request' }>, read: KubeReader): Promise<StepState> {
+  const objects = new Map<string, Observed>();
+  const observe = async (path: string) => {
+    let o = objects.get(path);
+    if (!o) objects.set(path, (o = await read<Observed>(path)));
+    return o;
+  };
+  const all = async (list: Expectation[]) => {
+    for (const e of list) if (!holds(e, await observe(e.object))) return e;
+    return undefined;
+  };
+  if (step.done.length > 0 && (await all(step.done)) === undefined) return { state: 'done' };
+  const broken = await all(step.guard);
+  if (broken === undefined) return { state: 'ready' };
+  return { state: 'changed', detail: describe(broken, objects.get(broken.object)!) };
+}
