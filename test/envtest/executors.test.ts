@@ -16,6 +16,8 @@ import { Workloads } from './workloads.js';
 const cluster = connectCluster();
 const k = new Workloads(cluster);
 const LIVE = { ROLLBACK_DRY_RUN: 'false' };
+/** Writes name the receiver as their field manager, so managedFields say who changed what. */
+const AS_RECEIVER = '?fieldManager=rollback-receiver';
 const YAML = 'auth:\n  allowUnauthenticatedWebhook: true\nexecution:\n  verifyTimeout: 20s\nrollback:\n  executionTimeout: 60s\n';
 
 let svc: Receiver;
@@ -58,7 +60,7 @@ describe('deployment-undo', () => {
     expect(after.spec?.template.metadata?.labels?.['pod-template-hash']).toBeUndefined();
     expect(after.metadata?.annotations?.['rollback-receiver.io/enabled']).toBe('true');
     const patch = rb.steps.find((s) => s.name === 'request');
-    expect(patch?.request).toMatchObject({ method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/api` });
+    expect(patch?.request).toMatchObject({ method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/api${AS_RECEIVER}` });
     expect(rb.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['inspected', 'request', 'verified']));
     const events = await waitFor(async () => {
       const e = await k.events(ns, 'api');
@@ -110,7 +112,7 @@ describe('deployment-undo', () => {
       alert({ labels: { namespace: ns, deployment: 'fresh' }, startsAt: new Date(Date.now() + 1000).toISOString() }),
       alert({ labels: { namespace: ns, deployment: 'paused' }, startsAt: new Date(Date.now() + 1000).toISOString() }),
     ]));
-    expect(decisions[0]).toMatchObject({ decision: 'refused', reason: `Deployment ${ns}/fresh: no previous revision to roll back to` });
+    expect(decisions[0]).toMatchObject({ decision: 'refused', reason: 'no previous revision to roll back to from revision 1 (app:v1)' });
     expect(decisions[1]).toMatchObject({ decision: 'refused', reason: expect.stringMatching(/is paused; resume it first/) });
   }, 60_000);
 
@@ -120,7 +122,7 @@ describe('deployment-undo', () => {
     await k.brokenRollout(ns, 'api');
     const old = payload([alert({ labels: { namespace: ns, deployment: 'api' }, startsAt: new Date(Date.now() - 3600_000).toISOString() })]);
     const [stale] = await webhook(liveSvc, old);
-    expect(stale).toMatchObject({ decision: 'stale', reason: expect.stringMatching(/current revision of .*\/api dates from .* after the alert started/) });
+    expect(stale).toMatchObject({ decision: 'stale', reason: expect.stringMatching(/current revision of .*\/api dates from .* after the evidence began/) });
     const [notAllowed] = await webhook(liveSvc, firing(ns, { deployment: 'private' }));
     expect(notAllowed).toMatchObject({ decision: 'not_allowed', reason: `Deployment ${ns}/private lacks the opt-in annotation rollback-receiver.io/enabled: "true"` });
   }, 60_000);
@@ -142,7 +144,7 @@ describe('deployment-undo', () => {
     const ns = await cluster.ns('undo-plan');
     await k.brokenRollout(ns, 'api');
     const sim = await request(svc.service.app).post('/api/v1/simulate').set('Authorization', `Bearer ${OPERATOR}`).send(firing(ns, { deployment: 'api' })).expect(200);
-    expect(sim.body.decisions[0]).toMatchObject({ decision: 'dry_run', plan: [{ action: 'request', method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/api` }] });
+    expect(sim.body.decisions[0]).toMatchObject({ decision: 'dry_run', plan: [{ action: 'request', method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/api${AS_RECEIVER}` }] });
     const [dry] = await webhook(svc, firing(ns, { deployment: 'api' }));
     expect(dry!.decision).toBe('dry_run');
     const planned = await waitFor(async () => {
@@ -167,7 +169,7 @@ describe('conflicts', () => {
     override async send<T>(req: ApiRequest, timeoutMs?: number): Promise<T> {
       if (!this.raced && req.method === 'PATCH') {
         this.raced = true;
-        const [, , , , , namespace, , name] = req.path.split('/');
+        const [, , , , , namespace, , name] = req.path.split('?')[0]!.split('/');
         await k.apps.patchNamespacedDeployment(
           { name: name!, namespace: namespace!, body: { spec: { replicas: 3 } } },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -186,7 +188,7 @@ describe('conflicts', () => {
       const [d] = await webhook(s, firing(ns, { deployment: 'api' }));
       const rb = await finished(s, d!.rollbackId!);
       expect(racing.raced).toBe(true);
-      expect(rb.steps.find((x) => x.name === 'conflict')?.detail).toMatch(/409 Conflict: .*the object has been modified.*; reading the objects again$/);
+      expect(rb.steps.find((x) => x.name === 'conflict')?.detail).toMatch(/409 Conflict: .*the object has been modified.*; reading the objects again to compare with the pinned plan$/);
       expect(rb.status).toBe('success');
       // The operator's scale-up made meanwhile is kept; undo only restores template and annotations.
       const after = await k.available(ns, 'api', 3);
@@ -305,9 +307,9 @@ describe('blue-green and scale-swap', () => {
     expect(res.body.kind).toBe('emergency');
     expect(res.body.plan.map((s: { description: string }) => s.description)).toEqual([
       `switch Service ${ns}/web to color=blue`,
-      `scale the standby colour blue (Deployment ${ns}/web-blue) to 2 replicas`,
+      `scale the restored colour blue (Deployment ${ns}/web-blue) to 2 replicas`,
       `scale the failed colour green (Deployment ${ns}/web-green) to 0`,
-      'force-delete the pods of the failed colour green (grace period 0)',
+      'force-delete the pods of the failed colour green (selector app=web,color=green, grace period 0)',
     ]);
     const rb = await finished(liveSvc, res.body.id);
     expect(rb.steps.filter((s) => s.name === 'waited')).toHaveLength(0);
@@ -344,11 +346,11 @@ describe('blue-green and scale-swap', () => {
     await k.brokenRollout(ns, 'api');
     const auth = { Authorization: `Bearer ${OPERATOR}` };
     const dry = await request(liveSvc.service.app).post('/api/v1/rollbacks').set(auth).send({ namespace: ns, name: 'api', reason: 'check', dryRun: true }).expect(200);
-    expect(dry.body).toMatchObject({ dryRun: true, validation: null, plan: [{ action: 'request', method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/api` }] });
+    expect(dry.body).toMatchObject({ dryRun: true, validation: null, plan: [{ action: 'request', method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/api${AS_RECEIVER}` }] });
     const tagged = await request(liveSvc.service.app).post('/api/v1/rollbacks').set(auth).send({ namespace: ns, name: 'api', reason: 'x', rollbackTag: 'v9', dryRun: true }).expect(200);
-    expect(tagged.body.validation).toBe(`Deployment ${ns}/api: no earlier revision runs image tag "v9"`);
+    expect(tagged.body).toMatchObject({ wouldRollBack: false, validation: 'no earlier revision runs image tag "v9"' });
     const refused = await request(liveSvc.service.app).post('/api/v1/rollbacks').set(auth).send({ namespace: ns, name: 'api', reason: 'x', toRevision: 7 }).expect(422);
-    expect(refused.body.error).toBe(`pre-rollback validation failed: Deployment ${ns}/api: revision 7 not found in the Deployment's history`);
+    expect(refused.body.error).toBe('pre-rollback validation failed: revision 7 not found in the history');
     const bad = await request(liveSvc.service.app).post('/api/v1/rollbacks').set(auth).send({ namespace: ns, name: '../x', reason: '' }).expect(400);
     expect(bad.body.problems).toEqual(['reason: say why (reason)']);
     await request(liveSvc.service.app).post('/api/v1/rollbacks').send({ namespace: ns, name: 'api', reason: 'x' }).expect(401);
@@ -358,6 +360,6 @@ describe('blue-green and scale-swap', () => {
     expect(k.image(await k.read(ns, 'api'))).toBe('app:v1');
     // The seed's `--automatic` script path meets the same guards as alerts: the target is cooling down now.
     const scripted = await request(liveSvc.service.app).post('/api/v1/rollbacks').set(auth).send({ namespace: ns, name: 'api', reason: 'script', automatic: true }).expect(409);
-    expect(scripted.body).toMatchObject({ decision: 'cooldown', error: expect.stringMatching(/^automatic rollback refused \(cooldown\): .*\/api was rolled back at /) });
+    expect(scripted.body).toMatchObject({ decision: 'cooldown', error: expect.stringMatching(/^automatic rollback refused \(cooldown\): the last rollback of .*\/api ended at /) });
   }, 90_000);
 });

@@ -13,6 +13,7 @@ interface CooldownEntry {
   namespace: string;
   name: string;
   lastRollbackAt: string;
+  lastRollbackEndedAt: string | null;
   endsAt: string;
   remainingSeconds: number;
   attemptsInRetryWindow: number;
@@ -148,6 +149,7 @@ describe('cooldowns', () => {
         namespace: 'prod',
         name: 'api',
         lastRollbackAt: '2026-11-27T07:00:00.000Z',
+        lastRollbackEndedAt: '2026-11-27T07:00:00.000Z',
         endsAt: '2026-11-27T07:05:00.000Z',
         remainingSeconds: 240,
         attemptsInRetryWindow: 1,

@@ -93,7 +93,7 @@ describe('POST /webhook: 200', () => {
       decision: 'no_match',
       reason: "no trigger matches alert Watchdog's labels",
     });
-    expect(cooling.reason).toMatch(/^prod\/api was rolled back at .*; cooldown of 300s ends at 2026-11-27T07:05:00.000Z$/);
+    expect(cooling.reason).toMatch(/^the last rollback of prod\/api ended at .*; cooldown of 300s ends at 2026-11-27T07:05:00.000Z$/);
     expect(helm).toMatchObject({ name: 'web', strategy: 'helm', decision: 'dry_run' });
     expect(helm.rollbackId).not.toBe(first.rollbackId);
 
