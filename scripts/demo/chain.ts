@@ -33,7 +33,8 @@ import { OPT_IN, Workloads } from '../../test/envtest/workloads.js';
 import { startExporter, type Exporter } from '../../test/prometheus/exporter.js';
 import { startPrometheus, type RunningPrometheus } from '../../test/prometheus/harness.js';
 import { startRecordingServer, type RecordingServer } from '../../test/prometheus/recording-server.js';
-import { Daemon, freePort, sleep } from '../../test/support/daemon.js';
+import { freePort, sleep, type Daemon } from '../../test/support/daemon.js';
+import { receiverProcess } from '../../test/support/receiver-process.js';
 import { ROOT } from '../../test/support/process.js';
 
 // ------------------------------------------------------------------ settings
@@ -191,15 +192,6 @@ export interface Chain {
   stop(): Promise<void>;
 }
 
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(ROLLBACK_|PROMETHEUS_URL$|KUBECONFIG$|PORT$|NODE_OPTIONS$)/.test(k)) continue;
-    env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
 async function grantRbac(cluster: ClusterConnection, namespace: string): Promise<void> {
   const rules = YAML.parse(fs.readFileSync(path.join(ROOT, 'src/kube/rbac-rules.yaml'), 'utf8')) as V1PolicyRule[];
   const rbac = cluster.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
@@ -267,24 +259,10 @@ export async function startChain(opts: ChainOptions): Promise<Chain> {
     });
     stops.push(() => prometheus.stop());
 
-    const receiver = new Daemon(receiverPort, {
-      name: 'rollback-receiver',
-      label: 'chain receiver',
-      binary: process.execPath,
-      args: (d) => ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', d.file('config.yaml'), '--port', String(d.port)],
-      tmpPrefix: 'rollback-receiver-chain-',
-      readyPath: '/health/ready',
-      startTimeoutMs: 60_000,
-      cwd: ROOT,
-      env: (d) =>
-        childEnv({
-          KUBECONFIG: d.file('kubeconfig'),
-          ROLLBACK_DRY_RUN: 'false',
-          ROLLBACK_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-          ROLLBACK_OPERATOR_TOKEN: OPERATOR_TOKEN,
-          ROLLBACK_STATE_DIR: d.file('state'),
-          LOG_LEVEL: 'info',
-        }),
+    const receiver = await receiverProcess({
+      label: 'chain',
+      port: receiverPort,
+      env: { ROLLBACK_DRY_RUN: 'false', ROLLBACK_WEBHOOK_TOKEN: WEBHOOK_TOKEN, ROLLBACK_OPERATOR_TOKEN: OPERATOR_TOKEN, LOG_LEVEL: 'info' },
     });
     stops.push(() => receiver.stop('SIGTERM'));
     const configYaml = `# rollback-receiver config of the chain (written by scripts/demo/chain.ts)
