@@ -44,7 +44,7 @@ describe('rollback-receiver rollback', () => {
     expect(dry.code).toBe(0);
     const plan = JSON.parse(dry.stdout) as { plan: { method: string; path: string }[]; validation: string | null };
     expect(plan.validation).toBeNull();
-    expect(plan.plan).toEqual([expect.objectContaining({ method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/rust-ai-ide` })]);
+    expect(plan.plan).toEqual([expect.objectContaining({ method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/rust-ai-ide?fieldManager=rollback-receiver` })]);
     expect(k.image(await k.read(ns, 'rust-ai-ide'))).toBe('ide:v1.2.0');
 
     const live = await runCli(['rollback', '--url', svc.url, '--environment', 'production', '--rollback-tag', 'v1.1.0', '--reason', 'Performance degradation in v1.2.0'], TOKENS);
