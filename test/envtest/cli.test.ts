@@ -54,6 +54,19 @@ describe('rollback-receiver rollback', () => {
     await k.available(ns, 'rust-ai-ide');
   }, 60_000);
 
+  it('quarantine list shows the revision rolled away from; quarantine clear lifts it', async () => {
+    const list = await runCli(['quarantine', 'list', '--url', svc.url, '--namespace', ns, '--name', 'rust-ai-ide', '--status', 'bad'], TOKENS);
+    expect(list.code).toBe(0);
+    const bad = (JSON.parse(list.stdout) as { revisions: { revision: string; label: string }[] }).revisions;
+    expect(bad).toEqual([expect.objectContaining({ label: 'revision 2 (ide:v1.2.0)' })]);
+    const clear = await runCli(['quarantine', 'clear', ns, 'rust-ai-ide', bad[0]!.revision, '--url', svc.url], TOKENS);
+    expect(clear.code).toBe(0);
+    expect(JSON.parse(clear.stdout)).toMatchObject({ cleared: [{ revision: bad[0]!.revision }] });
+    const unknown = await runCli(['quarantine', 'clear', ns, 'rust-ai-ide', bad[0]!.revision, '--url', svc.url], TOKENS);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('is not quarantined');
+  }, 60_000);
+
   it('names what is wrong: unknown environment, missing token, bad revision', async () => {
     const unknown = await runCli(['rollback', '--url', svc.url, '--environment', 'staging', '--reason', 'x'], TOKENS);
     expect(unknown.code).toBe(2);

@@ -310,3 +310,20 @@ describe('one writer per target', () => {
     await finished(s, id);
   }, 90_000);
 });
+
+describe('bounded cluster reads', () => {
+  it('a payload naming more targets than rollback.maxTargetsPerPayload: the rest are refused, not read', async () => {
+    const ns = await cluster.ns('cap');
+    const s = startReceiver(viaProxy(), `${YAML}  maxTargetsPerPayload: 2\n`, LIVE);
+    try {
+      const answers = await webhook(s, ['a', 'b', 'c', 'd'].map((name) => firing(ns, { deployment: name })));
+      expect(answers.slice(0, 2).map((a) => a.decision)).toEqual(['not_allowed', 'not_allowed']); // read: not found
+      for (const a of answers.slice(2)) {
+        expect(a).toMatchObject({ decision: 'refused', reason: 'not read from the cluster: this payload names more than 2 targets (rollback.maxTargetsPerPayload)' });
+      }
+      expect(proxy.seen.filter((r) => r.path.includes(`/namespaces/${ns}/deployments/`)).map((r) => r.path.split('/').pop())).toEqual(['a', 'b']);
+    } finally {
+      await s.destroy();
+    }
+  }, 60_000);
+});

@@ -47,3 +47,17 @@ describe('Alertmanager matchers', () => {
     expect(formatMatcher(parseMatcher('a=~"x.*"'))).toBe('a=~"x.*"');
   });
 });
+
+describe('RE2 semantics, as in Alertmanager', () => {
+  it('rejects what RE2 does not have (lookarounds, backreferences) with a clear error', () => {
+    expect(() => parseMatcher('alertname=~"(?=High).*"')).toThrow(MatcherError);
+    expect(() => parseMatcher('alertname=~"(a)\\\\1"')).toThrow(/invalid regular expression/);
+  });
+
+  it('matches a pathological pattern against a long label in linear time: no catastrophic backtracking', () => {
+    // (a+)+$ on "aaaa…b" takes exponential time in a backtracking engine; RE2 answers at once.
+    const m = parseMatcher('alertname=~"(a+)+"');
+    expect(matches(m, { alertname: `${'a'.repeat(50_000)}b` })).toBe(false);
+    expect(matches(m, { alertname: 'a'.repeat(50_000) })).toBe(true);
+  });
+});

@@ -1,5 +1,7 @@
 import { parsePayload } from '../../src/intake/parse.js';
+import { historyQuery } from '../../src/report/build.js';
 import { renderReport, sparkline } from '../../src/report/markdown.js';
+import { testConfig } from '../support/service.js';
 import type { DecisionRecord, RollbackRecord } from '../../src/store/records.js';
 import { alert, payload } from '../support/alerts.js';
 
@@ -94,5 +96,27 @@ describe('incident report', () => {
     expect(sparkline([0, 1, 2, 3, 4, 5, 6, 7])).toBe('▁▂▃▄▅▆▇█');
     expect(sparkline([5, 5])).toBe('▁▁');
     expect(sparkline([])).toBe('');
+  });
+});
+
+describe('the report queries only configured PromQL', () => {
+  const config = testConfig();
+  const target = { namespace: 'prod', name: 'api' };
+
+  it('takes the query of the trigger\'s monitoring metric from the configuration', () => {
+    expect(historyQuery(config, 'error_rate', target)).toMatch(/namespace="prod"/);
+  });
+
+  it('has no query for a trigger without a configured metric, whatever the alert carried', () => {
+    expect(historyQuery(config, 'health_check', target)).toBeUndefined();
+  });
+
+  it('shows the alert\'s generatorURL only as a link, never runs its expression', () => {
+    const evil = 'http://prometheus/graph?g0.expr=count(%7B__name__%3D~%22.%2B%22%7D)';
+    const r = rollback();
+    const d = decision();
+    const md = renderReport({ rollback: r, decision: { ...d, alert: { ...d.alert, generatorURL: evil } }, contacts: [], generatedAt: T + 200_000 });
+    expect(md).toContain(`Source: ${evil}`);
+    expect(md).toMatch(/No query: the trigger has no monitoring metric in the configuration/);
   });
 });
