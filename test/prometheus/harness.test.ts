@@ -54,7 +54,6 @@ describe('Prometheus harness', () => {
   it('starts, evaluates and reloads rule files, and stops without leftovers', async () => {
     const prom = await startPrometheus({ rules: { 'harness.yml': RULES } });
     started.push(prom);
-    expect(prom.startMs).toBeLessThan(10_000);
     const client = new PrometheusClient({ url: prom.url, timeoutMs: 2000 });
     await waitFor(async () => (await client.instant('harness:one'))[0]?.value === 1, 10_000, {
       description: 'recording rule evaluated',
