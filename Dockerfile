@@ -1,14 +1,23 @@
 # syntax=docker/dockerfile:1
 # rollback-receiver: multi-stage, non-root, production dependencies only.
 #
-#   docker build -t rollback-receiver:0.1.0 .
+#   docker build -t rollback-receiver:0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" .
 #   docker run -p 9095:9095 rollback-receiver:0.1.0          # dry-run, state in the volume
 #
 # Stages: build (all deps, tsc -> dist/), deps (production deps only: npm ci --omit=dev,
 # with a toolchain in case better-sqlite3's native module has to be compiled), runtime
 # (node + node_modules from deps + dist/ from build; no compiler, no devDependencies).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The base image of every stage, pinned by digest: a rebuild gets the same bytes, and a
+# moved or replaced tag cannot change the image unnoticed (bump it on purpose). The default
+# is Node.js 20, the version the tests run on. Node 20 reached end of life in April 2026:
+# for production, build on a supported line, e.g.
+#   docker build --build-arg NODE_IMAGE=node:22-bookworm-slim@sha256:<digest> .
+# (`docker buildx imagetools inspect node:22-bookworm-slim` prints the current digest).
+ARG NODE_IMAGE=node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
+# The receiver's version (package.json) and the commit, for the OCI labels.
+ARG VERSION=0.1.0
+ARG REVISION=unknown
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -34,6 +43,15 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
+ARG NODE_IMAGE
+ARG VERSION
+ARG REVISION
+LABEL org.opencontainers.image.title="rollback-receiver" \
+      org.opencontainers.image.description="Turns Prometheus Alertmanager alerts into safe, verified Kubernetes rollbacks" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.base.name="${NODE_IMAGE}"
 ENV NODE_ENV=production \
     PORT=9095 \
     ROLLBACK_STATE_DIR=/var/lib/rollback-receiver

@@ -1,6 +1,8 @@
 /**
- * The Dockerfile's invariants, checked by parsing it (no Docker engine runs here):
- * multi-stage on node:20-bookworm-slim, a non-root numeric USER in the final stage, no
+ * The Dockerfile's invariants, checked by parsing it (no Docker engine and no registry
+ * here): multi-stage on the NODE_IMAGE build argument, whose default is node:20-bookworm-slim
+ * pinned by digest (the reference's form is checked; the digest cannot be resolved here),
+ * OCI labels, a non-root numeric USER in the final stage, no
  * devDependencies in the final image, nothing from the build stage but dist/ and the
  * package files, a node-based HEALTHCHECK on /health/live, and an ENTRYPOINT file that
  * `npm run build` really produces.
@@ -19,6 +21,8 @@ interface Instruction {
 }
 interface Stage {
   name: string;
+  /** The FROM image as written (e.g. ${NODE_IMAGE}), and with the global ARG defaults filled in. */
+  image: string;
   from: string;
   instructions: Instruction[];
 }
@@ -47,7 +51,7 @@ function parseDockerfile(text: string): { args: Record<string, string>; stages: 
     if (kw === 'FROM') {
       const m = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$/i.exec(rest)!;
       const from = m[1]!.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a?: string, b?: string) => args[(a ?? b)!] ?? '');
-      stages.push({ name: m[2] ?? String(stages.length), from, instructions: [] });
+      stages.push({ name: m[2] ?? String(stages.length), image: m[1]!, from, instructions: [] });
     } else if (kw === 'ARG' && stages.length === 0) {
       const [k, v = ''] = rest.split('=');
       args[k!.trim()] = v.trim();
@@ -58,7 +62,8 @@ function parseDockerfile(text: string): { args: Record<string, string>; stages: 
   return { args, stages };
 }
 
-const { stages } = parseDockerfile(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
+const { args, stages } = parseDockerfile(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; license: string };
 const final = stages[stages.length - 1]!;
 const all = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword);
 const one = (stage: Stage, keyword: string) => {
@@ -88,10 +93,45 @@ function npmInstalls(stage: Stage): string[] {
   return all(stage, 'RUN').flatMap((r) => r.args.split(/&&|;/).map((c) => c.trim()).filter((c) => /^npm\s+(ci|install|i)\b/.test(c)));
 }
 
-test('multi-stage, every stage on node:20-bookworm-slim', () => {
+/** The only base the tests prove: Node.js 20 on Debian bookworm, by an immutable digest. */
+const PINNED_NODE_20 = /^node:20-bookworm-slim@sha256:[0-9a-f]{64}$/;
+
+test('multi-stage, every stage FROM the NODE_IMAGE build argument, whose default is node:20-bookworm-slim pinned by digest', () => {
   expect(stages.length).toBeGreaterThanOrEqual(2);
-  for (const s of stages) expect([s.name, s.from]).toEqual([s.name, 'node:20-bookworm-slim']);
+  expect(args.NODE_IMAGE).toMatch(PINNED_NODE_20);
+  for (const s of stages) expect([s.name, s.image, s.from]).toEqual([s.name, '${NODE_IMAGE}', args.NODE_IMAGE]);
   expect(stages.map((s) => s.name)).toEqual(expect.arrayContaining(['build', 'runtime']));
+});
+
+/** LABEL key="value" pairs of a stage. */
+function labels(stage: Stage): Record<string, string> {
+  return Object.fromEntries(all(stage, 'LABEL').flatMap((l) => [...l.args.matchAll(/([\w.-]+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!])));
+}
+
+test('the final image carries the OCI labels; version, revision and base come from build arguments declared in the stage', () => {
+  const l = labels(final);
+  expect(l).toEqual({
+    'org.opencontainers.image.title': 'rollback-receiver',
+    'org.opencontainers.image.description': expect.stringMatching(/rollbacks/),
+    'org.opencontainers.image.version': '${VERSION}',
+    'org.opencontainers.image.revision': '${REVISION}',
+    'org.opencontainers.image.licenses': pkg.license,
+    'org.opencontainers.image.base.name': '${NODE_IMAGE}',
+  });
+  // A global ARG is empty inside a stage unless the stage declares it again.
+  const declared = all(final, 'ARG').map((a) => a.args.split('=')[0]!.trim());
+  const used = Object.values(l).flatMap((v) => [...v.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!));
+  expect(used.filter((a) => !declared.includes(a))).toEqual([]);
+  for (const a of used) expect(Object.keys(args)).toContain(a);
+  expect(args.VERSION).toBe(pkg.version);
+});
+
+test("the README documents the default base image, the supported Node.js versions and the one the tests prove", () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  expect(readme).toContain(args.NODE_IMAGE);
+  expect(readme).toMatch(/Node\.js 20[^.]*end of life in April 2026/);
+  expect(readme).toMatch(/tests (run on|prove) Node\.js 20/);
+  expect(process.versions.node.split('.')[0]).toBe('20');
 });
 
 test('the build stage installs everything and runs npm run build', () => {

@@ -76,23 +76,35 @@ test('the envtest apiserver is v1.20 and serves PodDisruptionBudget only as poli
   expect(discovery.apiVersions).toContain('monitoring.coreos.com/v1/ServiceMonitor');
 });
 
-test('default values: every rendered object passes server-side dry-run', async () => {
-  const ns = await cluster.ns('helm-default');
-  const { manifests, outcomes } = await applyAll({ release: 'rollback-receiver' }, ns);
+test('default values (with a token and one namespace): every rendered object passes server-side dry-run', async () => {
+  const [ns, apps] = await Promise.all([cluster.ns('helm-default'), cluster.ns('apps')]);
+  const { manifests, outcomes } = await applyAll({ release: 'rollback-receiver', values: { rbac: { namespaces: [apps] } } }, ns);
   expectAllCreated(outcomes);
-  const kinds = new Set(manifests.map((m) => m.object.kind));
-  for (const kind of ['Deployment', 'Service', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Secret', 'ServiceMonitor', 'PodDisruptionBudget']) {
-    expect(kinds).toContain(kind);
-  }
-  expect(manifests.find((m) => m.object.kind === 'PodDisruptionBudget')!.object.apiVersion).toBe('policy/v1beta1');
-  if (fs.existsSync(path.join(ROOT, 'helm/rollback-receiver/templates/prometheusrule.yaml'))) expect(kinds).toContain('PrometheusRule');
+  const kinds = manifests.map((m) => m.object.kind).sort();
+  expect(kinds).toEqual(
+    ['ConfigMap', 'ConfigMap', 'Deployment', 'PersistentVolumeClaim', 'PrometheusRule', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
+  );
 }, 60_000);
 
-test('non-default values (live, namespaced RBAC, existingSecret, PVC, no ServiceMonitor, dashboard elsewhere): every object passes server-side dry-run', async () => {
+test('cluster-wide RBAC and a PodDisruptionBudget: every object passes server-side dry-run (policy/v1beta1 on v1.20)', async () => {
+  const ns = await cluster.ns('helm-wide');
+  const { manifests, outcomes } = await applyAll(
+    { release: 'wide', values: { rbac: { clusterWide: true, namespaces: [] }, podDisruptionBudget: { enabled: true }, persistence: { enabled: false } } },
+    ns,
+  );
+  expectAllCreated(outcomes);
+  const kinds = manifests.map((m) => m.object.kind);
+  expect(kinds).toEqual(expect.arrayContaining(['ClusterRole', 'ClusterRoleBinding', 'PodDisruptionBudget']));
+  expect(kinds).not.toContain('Role');
+  expect(manifests.find((m) => m.object.kind === 'PodDisruptionBudget')!.object.apiVersion).toBe('policy/v1beta1');
+}, 60_000);
+
+test('non-default values (live, namespaced RBAC, existingSecret, NetworkPolicy, PVC options, no ServiceMonitor, dashboard elsewhere): every object passes server-side dry-run', async () => {
   const [ns, teamA, teamB, grafana] = await Promise.all([cluster.ns('helm-live'), cluster.ns('team-a'), cluster.ns('team-b'), cluster.ns('grafana')]);
   const { manifests, outcomes } = await applyAll(
     {
       release: 'rr',
+      required: {},
       values: {
         rollback: { dryRun: false, triggers: [{ cpuThreshold: 0.9 }, { name: 'checkout', matchers: ['alertname="CheckoutSlow"'], strategy: 'blue-green', actAfter: '90s' }] },
         rbac: { namespaces: [teamA, teamB] },
@@ -100,7 +112,14 @@ test('non-default values (live, namespaced RBAC, existingSecret, PVC, no Service
         persistence: { enabled: true, size: '2Gi', storageClass: '-' },
         serviceMonitor: { enabled: false },
         dashboard: { namespace: grafana, annotations: { grafana_folder: 'Rollbacks' } },
-        podDisruptionBudget: { minAvailable: 0 },
+        podDisruptionBudget: { enabled: true, minAvailable: 0 },
+        shutdown: { grace: '5m' },
+        networkPolicy: {
+          enabled: true,
+          apiServer: { cidrs: ['10.0.0.10/32'] },
+          notifiers: [{ cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'], ports: [443] }],
+          extraEgress: [{ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'alertmanager' } } }], ports: [{ port: 9093, protocol: 'TCP' }] }],
+        },
         image: { digest: `sha256:${'0'.repeat(64)}` },
         extraEnv: [{ name: 'SLACK_WEBHOOK_URL', valueFrom: { secretKeyRef: { name: 'slack', key: 'url' } } }],
         notifications: { slack: { webhookUrlEnv: 'SLACK_WEBHOOK_URL' } },
@@ -115,6 +134,7 @@ test('non-default values (live, namespaced RBAC, existingSecret, PVC, no Service
   expect(kinds.filter((k) => k === 'Role')).toHaveLength(2);
   expect(kinds.filter((k) => k === 'RoleBinding')).toHaveLength(2);
   expect(kinds).toContain('PersistentVolumeClaim');
+  expect(kinds).toContain('NetworkPolicy');
   expect(kinds).not.toContain('ServiceMonitor');
   expect(kinds).not.toContain('Secret');
   expect(kinds).not.toContain('ClusterRole');
@@ -122,7 +142,7 @@ test('non-default values (live, namespaced RBAC, existingSecret, PVC, no Service
 
 test('a broken object is rejected and a misspelt field is reported as dropped (the check has teeth)', async () => {
   const ns = await cluster.ns('helm-teeth');
-  const manifests = render({ namespace: ns, kubeVersion: discovery.gitVersion, apiVersions: discovery.apiVersions });
+  const manifests = render({ namespace: ns, kubeVersion: discovery.gitVersion, apiVersions: discovery.apiVersions, values: { rbac: { namespaces: [ns] } } });
   const deployment = structuredClone(manifests.find((m) => m.object.kind === 'Deployment')!.object) as unknown as {
     spec: { selector: { matchLabels: Record<string, string> }; template: { spec: { containers: Record<string, unknown>[] } } };
   };
@@ -136,6 +156,17 @@ test('a broken object is rejected and a misspelt field is reported as dropped (t
   const accepted = await dryRunCreate(cluster, discovery, misspelt as never, ns);
   expect(accepted.status).toBe(201);
   expect(droppedFields(misspelt, accepted.body)).toEqual(['spec.template.spec.containers[0].readinesProbe']);
+
+  // The apiserver really validates NetworkPolicies: a port out of range is refused.
+  const np = render({
+    namespace: ns,
+    kubeVersion: discovery.gitVersion,
+    apiVersions: discovery.apiVersions,
+    values: { rbac: { namespaces: [ns] }, networkPolicy: { enabled: true, apiServer: { cidrs: ['10.0.0.10/32'] } } },
+  }).find((m) => m.object.kind === 'NetworkPolicy')!.object as unknown as { spec: { egress: { ports: { port: number }[] }[] } };
+  expect((await dryRunCreate(cluster, discovery, np as never, ns)).status).toBe(201);
+  np.spec.egress[1]!.ports[0]!.port = 70000;
+  expect((await dryRunCreate(cluster, discovery, np as never, ns)).status).toBe(422);
 
   const sm = structuredClone(manifests.find((m) => m.object.kind === 'ServiceMonitor')!.object) as unknown as { spec: { endpoints: Record<string, unknown>[] } };
   sm.spec.endpoints[0]!.honourLabels = true;

@@ -1,7 +1,9 @@
 /**
- * What the chart renders, with default and non-default values: the Deployment's safety
- * settings, the receiver's config (loaded by the receiver's own loader), RBAC from
- * src/kube/rbac-rules.yaml, tokens, state volume, ServiceMonitor, dashboard, PDB, NOTES.
+ * What the chart renders, with its defaults (plus the two values it requires) and each value
+ * path: the Deployment's safety settings, the receiver's config (loaded by the receiver's
+ * own loader), RBAC from src/kube/rbac-rules.yaml, tokens and checksums, the shutdown
+ * grace, the state volume, ServiceMonitor and its CRD check, NetworkPolicy, dashboard, PDB,
+ * and the render failures that say how to fix the values.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +12,7 @@ import type {
   V1ConfigMap,
   V1Container,
   V1Deployment,
+  V1NetworkPolicy,
   V1PersistentVolumeClaim,
   V1PolicyRule,
   V1Role,
@@ -19,15 +22,21 @@ import type {
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { buildConfig, parseConfigText, type Config } from '../../src/config/load.js';
-import { CHART_DIR, ROOT, only, ofKind, render, renderNotes, renderRaw, type Manifest } from './chart.js';
+import { CHART_DIR, MODERN_API_VERSIONS, REQUIRED_VALUES, ROOT, only, ofKind, render, renderNotes, renderRaw, type Manifest, type RenderOptions } from './chart.js';
 import { seedBlock } from './seed.js';
 
 const RULES = parse(fs.readFileSync(path.join(ROOT, 'src/kube/rbac-rules.yaml'), 'utf8')) as V1PolicyRule[];
 const CHART = parse(fs.readFileSync(path.join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { name: string; appVersion: string; version: string };
 const NS = 'monitoring';
+/** Only the RBAC requirement: for renders that bring their own auth (existingSecret). */
+const RBAC_ONLY = { rbac: REQUIRED_VALUES.rbac };
+
+function deployment(m: Manifest[]): V1Deployment {
+  return only<V1Deployment>(m, 'Deployment');
+}
 
 function container(m: Manifest[]): V1Container {
-  const c = only<V1Deployment>(m, 'Deployment').spec!.template.spec!.containers;
+  const c = deployment(m).spec!.template.spec!.containers;
   expect(c).toHaveLength(1);
   return c[0]!;
 }
@@ -36,13 +45,15 @@ function env(c: V1Container): Record<string, string> {
   return Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? '']));
 }
 
+const podAnnotations = (m: Manifest[]) => deployment(m).spec!.template.metadata!.annotations ?? {};
+const gracePeriod = (opts: RenderOptions) => deployment(render(opts)).spec!.template.spec!.terminationGracePeriodSeconds;
+
 /** The config file the receiver reads: the ConfigMap key at the path ROLLBACK_CONFIG names. */
 function receiverConfigText(m: Manifest[]): string {
-  const deploy = only<V1Deployment>(m, 'Deployment');
   const c = container(m);
   const file = env(c).ROLLBACK_CONFIG!;
   const mount = c.volumeMounts!.find((vm) => file.startsWith(`${vm.mountPath}/`))!;
-  const volume = deploy.spec!.template.spec!.volumes!.find((v) => v.name === mount.name)!;
+  const volume = deployment(m).spec!.template.spec!.volumes!.find((v) => v.name === mount.name)!;
   const cm = only<V1ConfigMap>(m, 'ConfigMap', volume.configMap!.name);
   const text = cm.data?.[path.relative(mount.mountPath, file)];
   if (text === undefined) throw new Error(`ConfigMap ${cm.metadata!.name} has no key for ${file}`);
@@ -57,6 +68,14 @@ function loadRendered(m: Manifest[]): Config {
 
 function decodeSecret(s: V1Secret): Record<string, string> {
   return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+/** Renders expecting a failure; returns the message. */
+function renderError(opts: RenderOptions): string {
+  const r = renderRaw(opts);
+  expect(r.stdout).toBe('');
+  expect(r.status).not.toBe(0);
+  return r.stderr;
 }
 
 describe('chart metadata', () => {
@@ -78,20 +97,18 @@ describe('chart metadata', () => {
   });
 });
 
-describe('default values', () => {
+describe('default values (with the two required ones: a webhook token and rbac.namespaces)', () => {
   const m = render({ namespace: NS });
 
-  test('renders the expected objects, each namespaced one in the release namespace', () => {
+  test('renders the expected objects: namespaced RBAC in the listed namespace, a PVC, no ClusterRole, no PDB, no NetworkPolicy', () => {
     const kinds = m.map((x) => x.object.kind).sort();
-    for (const kind of ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor']) {
-      expect(kinds).toContain(kind);
-    }
+    expect(kinds).toEqual(
+      ['ConfigMap', 'ConfigMap', 'Deployment', 'PersistentVolumeClaim', 'PrometheusRule', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
+    );
     expect(ofKind(m, 'ConfigMap').map((c) => c.metadata.name).sort()).toEqual(['rollback-receiver-config', 'rollback-receiver-dashboard']);
-    expect(ofKind(m, 'Role')).toHaveLength(0);
-    expect(ofKind(m, 'PersistentVolumeClaim')).toHaveLength(0);
     for (const { object } of m) {
-      const clusterScoped = ['ClusterRole', 'ClusterRoleBinding'].includes(object.kind);
-      expect([object.kind, object.metadata.namespace]).toEqual([object.kind, clusterScoped ? undefined : NS]);
+      const inTarget = ['Role', 'RoleBinding'].includes(object.kind);
+      expect([object.kind, object.metadata.namespace]).toEqual([object.kind, inTarget ? 'apps' : NS]);
       expect(object.metadata.labels).toMatchObject({
         'app.kubernetes.io/name': 'rollback-receiver',
         'app.kubernetes.io/instance': 'rollback-receiver',
@@ -102,7 +119,7 @@ describe('default values', () => {
   });
 
   test('Deployment: one replica, Recreate, probes, resources, hardened security context', () => {
-    const d = only<V1Deployment>(m, 'Deployment');
+    const d = deployment(m);
     const pod = d.spec!.template.spec!;
     const c = container(m);
     expect(d.spec!.replicas).toBe(1);
@@ -125,13 +142,32 @@ describe('default values', () => {
     expect(c.securityContext?.capabilities?.add).toBeUndefined();
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.serviceAccountName).toBe(only(m, 'ServiceAccount').metadata.name);
+    expect(pod.serviceAccountName).not.toBe('default');
     expect(pod.automountServiceAccountToken).toBe(true);
     expect(d.spec!.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'rollback-receiver', 'app.kubernetes.io/instance': 'rollback-receiver' });
     expect(d.spec!.template.metadata!.labels).toMatchObject(d.spec!.selector.matchLabels!);
-    expect(d.spec!.template.metadata!.annotations!['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  test('Deployment environment: dry-run, Prometheus URL, config, state dir and token files', () => {
+  test('terminationGracePeriodSeconds is shutdown.grace (60s) plus terminationGraceMargin (15s)', () => {
+    expect(deployment(m).spec!.template.spec!.terminationGracePeriodSeconds).toBe(75);
+    expect(loadRendered(m).shutdownGraceMs).toBe(60_000);
+  });
+
+  test('checksum annotations of the config and of the Secret restart the pod when either changes', () => {
+    const a = podAnnotations(m);
+    expect(a['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
+    expect(a['checksum/secret']).toMatch(/^[0-9a-f]{64}$/);
+    const newToken = podAnnotations(render({ namespace: NS, values: { auth: { webhookToken: 'rotated-token' } } }));
+    expect(newToken['checksum/secret']).not.toBe(a['checksum/secret']);
+    expect(newToken['checksum/config']).toBe(a['checksum/config']);
+    const newConfig = podAnnotations(render({ namespace: NS, values: { rollback: { cooldownPeriod: 600 } } }));
+    expect(newConfig['checksum/config']).not.toBe(a['checksum/config']);
+    expect(newConfig['checksum/secret']).toBe(a['checksum/secret']);
+    // The same values render the same annotations: nothing random.
+    expect(podAnnotations(render({ namespace: NS }))).toEqual(a);
+  });
+
+  test('Deployment environment: dry-run, Prometheus URL, config, state dir and the webhook token file (no operator token)', () => {
     const c = container(m);
     const e = env(c);
     expect(e).toMatchObject({
@@ -141,34 +177,42 @@ describe('default values', () => {
       ROLLBACK_CONFIG: '/etc/rollback-receiver/config.yaml',
       ROLLBACK_STATE_DIR: '/var/lib/rollback-receiver',
       ROLLBACK_WEBHOOK_TOKEN_FILE: '/var/run/secrets/rollback-receiver/webhook-token',
-      ROLLBACK_OPERATOR_TOKEN_FILE: '/var/run/secrets/rollback-receiver/operator-token',
       LOG_LEVEL: 'info',
     });
-    const pod = only<V1Deployment>(m, 'Deployment').spec!.template.spec!;
+    expect(e.ROLLBACK_OPERATOR_TOKEN_FILE).toBeUndefined();
+    const pod = deployment(m).spec!.template.spec!;
     const mountOf = (p: string) => c.volumeMounts!.find((vm) => p === vm.mountPath || p.startsWith(`${vm.mountPath}/`));
     const volumeOf = (p: string) => pod.volumes!.find((v) => v.name === mountOf(p)?.name);
-    // The state dir is writable (root filesystem is read-only): an emptyDir by default.
+    // The state dir is writable (root filesystem is read-only) and on the chart's PVC.
     expect(mountOf(e.ROLLBACK_STATE_DIR!)?.readOnly).toBeFalsy();
-    expect(volumeOf(e.ROLLBACK_STATE_DIR!)?.emptyDir).toBeDefined();
+    expect(volumeOf(e.ROLLBACK_STATE_DIR!)?.persistentVolumeClaim?.claimName).toBe(only(m, 'PersistentVolumeClaim').metadata.name);
     expect(volumeOf('/tmp')?.emptyDir).toBeDefined();
-    // Each token file is an item of the chart's Secret.
     const secret = only<V1Secret>(m, 'Secret');
     const tokens = volumeOf(e.ROLLBACK_WEBHOOK_TOKEN_FILE!)!.secret!;
     expect(tokens.secretName).toBe(secret.metadata!.name);
     expect(tokens.defaultMode).toBe(0o440);
-    for (const file of [e.ROLLBACK_WEBHOOK_TOKEN_FILE!, e.ROLLBACK_OPERATOR_TOKEN_FILE!]) {
-      const item = tokens.items!.find((i) => i.path === path.basename(file));
-      expect(item).toBeDefined();
-      expect(Object.keys(secret.data!)).toContain(item!.key);
-    }
+    expect(tokens.items).toEqual([{ key: 'webhook-token', path: path.basename(e.ROLLBACK_WEBHOOK_TOKEN_FILE!) }]);
   });
 
-  test('Secret: generated webhook and operator tokens', () => {
-    const tokens = decodeSecret(only<V1Secret>(m, 'Secret'));
-    expect(Object.keys(tokens).sort()).toEqual(['operator-token', 'webhook-token']);
-    expect(tokens['webhook-token']).toMatch(/^[A-Za-z0-9]{40}$/);
-    expect(tokens['operator-token']).toMatch(/^[A-Za-z0-9]{40}$/);
-    expect(tokens['webhook-token']).not.toBe(tokens['operator-token']);
+  test('Secret: exactly the webhook token of the values, nothing generated, nothing kept after uninstall', () => {
+    const secret = only<V1Secret>(m, 'Secret');
+    expect(decodeSecret(secret)).toEqual({ 'webhook-token': REQUIRED_VALUES.auth.webhookToken });
+    expect(secret.metadata!.annotations).toBeUndefined();
+  });
+
+  test('no template looks the cluster up or makes a random value (every render of the same values is the same)', () => {
+    for (const file of fs.readdirSync(path.join(CHART_DIR, 'templates'))) {
+      const text = fs.readFileSync(path.join(CHART_DIR, 'templates', file), 'utf8').replace(/\{\{-?\s*\/\*[\s\S]*?\*\/\s*-?\}\}/g, '');
+      const actions = text.match(/\{\{[\s\S]*?\}\}/g) ?? [];
+      expect([file, actions.filter((a) => /\b(lookup|randAlphaNum|randAlpha|randNumeric|randAscii|randBytes|uuidv4|now)\b/.test(a))]).toEqual([file, []]);
+    }
+    expect(renderRaw().stdout).toBe(renderRaw().stdout);
+  });
+
+  test('PVC for the SQLite state: ReadWriteOnce 1Gi of the default storage class, kept on uninstall', () => {
+    const pvc = only<V1PersistentVolumeClaim>(m, 'PersistentVolumeClaim');
+    expect(pvc.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } });
+    expect(pvc.metadata!.annotations!['helm.sh/resource-policy']).toBe('keep');
   });
 
   test("the ConfigMap's config is accepted by the receiver's own loader, with the seed's settings", () => {
@@ -176,6 +220,8 @@ describe('default values', () => {
     const file = parse(text) as Record<string, Record<string, unknown>>;
     expect(file.rollback).toMatchObject(seedBlock('rollback').value.rollback as Record<string, unknown>);
     expect(file.monitoring).toMatchObject(seedBlock('monitoring').value.monitoring as Record<string, unknown>);
+    expect(file.shutdown).toEqual({ grace: '60s' });
+    expect(file.auth).toBeUndefined();
     const config = loadRendered(m);
     expect(config.dryRun).toBe(true);
     expect(config.rollback.enabled).toBe(true);
@@ -196,18 +242,18 @@ describe('default values', () => {
     expect(JSON.stringify(config.monitoring)).toContain('1800000');
   });
 
-  test('ClusterRole rules are exactly src/kube/rbac-rules.yaml, bound to the ServiceAccount', () => {
-    const role = only<V1Role>(m, 'ClusterRole');
+  test('Role rules are exactly src/kube/rbac-rules.yaml, bound to the chart ServiceAccount', () => {
+    const role = only<V1Role>(m, 'Role');
     expect(role.rules).toEqual(RULES);
-    const binding = only<V1ClusterRoleBinding>(m, 'ClusterRoleBinding');
-    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata!.name });
+    const binding = only<V1RoleBinding>(m, 'RoleBinding');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata!.name });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: only(m, 'ServiceAccount').metadata.name, namespace: NS }]);
   });
 
   test('Service on 9095 selects the pods', () => {
     const svc = only<V1Service>(m, 'Service');
     expect(svc.spec!.ports).toEqual([{ name: 'http', port: 9095, targetPort: 'http', protocol: 'TCP' }]);
-    expect(only<V1Deployment>(m, 'Deployment').spec!.template.metadata!.labels).toMatchObject(svc.spec!.selector!);
+    expect(deployment(m).spec!.template.metadata!.labels).toMatchObject(svc.spec!.selector!);
   });
 
   test('ServiceMonitor scrapes /metrics on the Service, labelled for kube-prometheus-stack', () => {
@@ -229,34 +275,51 @@ describe('default values', () => {
     const json = cm.data!['rollback-receiver.json']!;
     expect(JSON.parse(json)).toEqual(JSON.parse(fs.readFileSync(path.join(CHART_DIR, 'dashboards/rollback-receiver.json'), 'utf8')));
   });
+});
 
-  test('PodDisruptionBudget: policy/v1 where served, policy/v1beta1 on a v1.20 apiserver', () => {
-    const modern = only(m, 'PodDisruptionBudget') as unknown as { apiVersion: string; spec: Record<string, unknown> };
-    expect(modern.apiVersion).toBe('policy/v1');
-    expect(modern.spec).toMatchObject({ maxUnavailable: 1, selector: { matchLabels: only<V1Deployment>(m, 'Deployment').spec!.selector.matchLabels } });
-    const old = render({ namespace: NS, kubeVersion: 'v1.20.2', apiVersions: ['v1', 'apps/v1', 'policy/v1beta1', 'policy/v1beta1/PodDisruptionBudget'] });
-    expect(only(old, 'PodDisruptionBudget').apiVersion).toBe('policy/v1beta1');
+describe('what the chart cannot default: the render fails and says how to set it', () => {
+  test('no webhook token: set auth.webhookToken or auth.existingSecret', () => {
+    const message = renderError({ required: RBAC_ONLY });
+    expect(message).toContain('Set auth.webhookToken (e.g. --set auth.webhookToken="$(openssl rand -hex 32)")');
+    expect(message).toContain('or auth.existingSecret to a Secret holding it under key webhook-token');
   });
 
-  test('NOTES.txt: dry-run notice and an Alertmanager receiver with http_config.authorization.credentials_file', () => {
-    const notes = renderNotes({ namespace: NS });
-    expect(notes).toContain('MODE: DRY-RUN');
-    expect(notes).toContain('http://rollback-receiver.monitoring.svc:9095/webhook');
-    expect(notes).toContain('send_resolved: true');
-    expect(notes).toContain('credentials_file: /etc/alertmanager/secrets/rollback-receiver-tokens/webhook-token');
-    expect(notes).not.toContain('<no value>');
-    // The snippet is valid YAML with the shape Alertmanager expects.
-    const snippet = /^( {4}route:\n[\s\S]*?credentials_file: .*)$/m.exec(notes)![1]!;
-    const am = parse(snippet.replace(/^ {4}/gm, '')) as { receivers: { name: string; webhook_configs: Record<string, unknown>[] }[] };
-    expect(am.receivers[0]!.webhook_configs[0]).toEqual({
-      url: 'http://rollback-receiver.monitoring.svc:9095/webhook',
-      send_resolved: true,
-      http_config: { authorization: { type: 'Bearer', credentials_file: '/etc/alertmanager/secrets/rollback-receiver-tokens/webhook-token' } },
-    });
+  test('both an existing Secret and tokens in values', () => {
+    expect(renderError({ values: { auth: { existingSecret: 'mine' } } })).toContain('set auth.existingSecret or the tokens (auth.webhookToken, auth.operatorToken), not both');
+  });
+
+  test('no RBAC scope: list rbac.namespaces or opt in to rbac.clusterWide', () => {
+    const message = renderError({ required: { auth: REQUIRED_VALUES.auth } });
+    expect(message).toContain('rbac.namespaces={team-a,team-b} (a Role in each, least privilege), or rbac.clusterWide=true');
+    expect(renderError({ values: { rbac: { clusterWide: true } } })).toContain('rbac.clusterWide=true grants every namespace; leave rbac.namespaces empty');
+  });
+
+  test.each([
+    ['create=false without a name', { serviceAccount: { create: false } }],
+    ['create=false naming "default"', { serviceAccount: { create: false, name: 'default' } }],
+    ['create=true naming "default"', { serviceAccount: { create: true, name: 'default' } }],
+  ])('RBAC bound to the namespace\'s "default" ServiceAccount (%s)', (_what, values) => {
+    expect(renderError({ values })).toContain('the RBAC would be bound to the namespace\'s "default" ServiceAccount');
+  });
+
+  test('a ServiceAccount of its own (create=false with a name), or no RBAC from the chart, renders', () => {
+    const own = render({ values: { serviceAccount: { create: false, name: 'rollback-sa' } } });
+    expect(ofKind(own, 'ServiceAccount')).toHaveLength(0);
+    expect(only<V1RoleBinding>(own, 'RoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'rollback-sa', namespace: NS }]);
+    expect(deployment(own).spec!.template.spec!.serviceAccountName).toBe('rollback-sa');
+    const noRbac = render({ values: { rbac: { create: false, namespaces: [] } } });
+    expect(noRbac.filter((x) => /Role/.test(x.object.kind))).toEqual([]);
+  });
+
+  test('a shutdown.grace, terminationGraceMargin or executionTimeout the chart cannot compute with', () => {
+    expect(renderError({ values: { shutdown: { grace: 'soon' } } })).toContain('- shutdown.grace');
+    expect(renderError({ values: { terminationGraceMargin: '1500ms' } })).toContain('- terminationGraceMargin');
+    // The receiver reads 1500ms; the chart's computations take d, h, m and s only, and say so.
+    expect(renderError({ values: { rollback: { executionTimeout: '1500ms' } } })).toContain('rollback.executionTimeout: "1500ms" is not a duration (use seconds, or d, h, m and s');
   });
 });
 
-describe('non-default values', () => {
+describe('value paths', () => {
   const LIVE = {
     rollback: { dryRun: false },
     rbac: { namespaces: ['team-a', 'team-b'] },
@@ -273,7 +336,7 @@ describe('non-default values', () => {
     server: { bodyLimit: '2mb' },
     store: { retention: '14d' },
   };
-  const m = render({ namespace: 'ops', release: 'rr', values: LIVE });
+  const m = render({ namespace: 'ops', release: 'rr', required: {}, values: LIVE });
 
   test('namespaced RBAC: a Role and RoleBinding in each listed namespace, rules from src/kube/rbac-rules.yaml', () => {
     expect(ofKind(m, 'ClusterRole')).toHaveLength(0);
@@ -290,6 +353,17 @@ describe('non-default values', () => {
     }
   });
 
+  test('rbac.clusterWide: one ClusterRole (named after the release namespace) and its binding, no Role', () => {
+    const wide = render({ namespace: NS, values: { rbac: { clusterWide: true, namespaces: [] } } });
+    expect(ofKind(wide, 'Role')).toHaveLength(0);
+    const role = only<V1Role>(wide, 'ClusterRole');
+    expect(role.metadata!.name).toBe('monitoring-rollback-receiver');
+    expect(role.rules).toEqual(RULES);
+    const binding = only<V1ClusterRoleBinding>(wide, 'ClusterRoleBinding');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata!.name });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: only(wide, 'ServiceAccount').metadata.name, namespace: NS }]);
+  });
+
   test('live mode: ROLLBACK_DRY_RUN=false, and the loader agrees', () => {
     const e = env(container(m));
     expect(e.ROLLBACK_DRY_RUN).toBe('false');
@@ -304,31 +378,57 @@ describe('non-default values', () => {
     expect(config.report.escalationContacts).toHaveLength(1);
   });
 
-  test('existingSecret: no chart Secret, the webhook token comes from the given key, no operator token', () => {
+  test('existingSecret: no chart Secret and no Secret checksum, the webhook token comes from the given key, no operator token', () => {
     expect(ofKind(m, 'Secret')).toHaveLength(0);
-    const c = container(m);
-    const e = env(c);
+    expect(podAnnotations(m)['checksum/secret']).toBeUndefined();
+    expect(podAnnotations(m)['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
+    const e = env(container(m));
     expect(e.ROLLBACK_WEBHOOK_TOKEN_FILE).toBe('/var/run/secrets/rollback-receiver/webhook-token');
     expect(e.ROLLBACK_OPERATOR_TOKEN_FILE).toBeUndefined();
-    const tokens = only<V1Deployment>(m, 'Deployment').spec!.template.spec!.volumes!.find((v) => v.secret)!.secret!;
+    const tokens = deployment(m).spec!.template.spec!.volumes!.find((v) => v.secret)!.secret!;
     expect(tokens.secretName).toBe('alertmanager-rollback');
     expect(tokens.items).toEqual([{ key: 'token', path: 'webhook-token' }]);
+
+    const withOperator = render({ required: RBAC_ONLY, values: { auth: { existingSecret: 'rr', existingSecretKeys: { webhookToken: 'w', operatorToken: 'o' } } } });
+    expect(deployment(withOperator).spec!.template.spec!.volumes!.find((v) => v.secret)!.secret!.items).toEqual([
+      { key: 'w', path: 'webhook-token' },
+      { key: 'o', path: 'operator-token' },
+    ]);
+    expect(env(container(withOperator)).ROLLBACK_OPERATOR_TOKEN_FILE).toBe('/var/run/secrets/rollback-receiver/operator-token');
   });
 
-  test('persistence: a PVC (kept on uninstall) mounted at the state dir', () => {
+  test('given tokens are used as they are; an operator token adds its file', () => {
+    const r = render({ values: { auth: { webhookToken: 'w-token', operatorToken: 'o-token' } } });
+    expect(decodeSecret(only<V1Secret>(r, 'Secret'))).toEqual({ 'webhook-token': 'w-token', 'operator-token': 'o-token' });
+    expect(env(container(r)).ROLLBACK_OPERATOR_TOKEN_FILE).toBe('/var/run/secrets/rollback-receiver/operator-token');
+  });
+
+  test.each([
+    [{ shutdown: { grace: '2m' } }, 135],
+    [{ shutdown: { grace: 300 } }, 315],
+    [{ shutdown: { grace: '1h30m' } }, 5415],
+    [{ shutdown: { grace: 0 } }, 15],
+    [{ shutdown: { grace: 60 }, terminationGraceMargin: '30s' }, 90],
+    [{ shutdown: null }, 75],
+  ])('terminationGracePeriodSeconds follows shutdown.grace: %j -> %i', (values, seconds) => {
+    expect(gracePeriod({ values })).toBe(seconds);
+  });
+
+  test('persistence: size and storage class; an existing claim; or an emptyDir (with a NOTES warning)', () => {
     const pvc = only<V1PersistentVolumeClaim>(m, 'PersistentVolumeClaim');
     expect(pvc.spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast-ssd', resources: { requests: { storage: '2Gi' } } });
-    expect(pvc.metadata!.annotations!['helm.sh/resource-policy']).toBe('keep');
-    const pod = only<V1Deployment>(m, 'Deployment').spec!.template.spec!;
-    const state = pod.volumes!.find((v) => v.name === 'state')!;
-    expect(state.persistentVolumeClaim?.claimName).toBe(pvc.metadata!.name);
-    expect(only<V1Deployment>(m, 'Deployment').spec!.strategy).toEqual({ type: 'Recreate' });
+    expect(deployment(m).spec!.template.spec!.volumes!.find((v) => v.name === 'state')!.persistentVolumeClaim?.claimName).toBe(pvc.metadata!.name);
 
-    const existing = render({ namespace: 'ops', values: { persistence: { enabled: true, existingClaim: 'rollback-state' } } });
+    const existing = render({ namespace: 'ops', values: { persistence: { existingClaim: 'rollback-state' } } });
     expect(ofKind(existing, 'PersistentVolumeClaim')).toHaveLength(0);
-    expect(only<V1Deployment>(existing, 'Deployment').spec!.template.spec!.volumes!.find((v) => v.name === 'state')!.persistentVolumeClaim?.claimName).toBe(
-      'rollback-state',
-    );
+    expect(deployment(existing).spec!.template.spec!.volumes!.find((v) => v.name === 'state')!.persistentVolumeClaim?.claimName).toBe('rollback-state');
+
+    const ephemeral = { persistence: { enabled: false } };
+    const off = render({ values: ephemeral });
+    expect(ofKind(off, 'PersistentVolumeClaim')).toHaveLength(0);
+    expect(deployment(off).spec!.template.spec!.volumes!.find((v) => v.name === 'state')!.emptyDir).toEqual({ sizeLimit: '256Mi' });
+    expect(renderNotes({ values: ephemeral })).toContain('NOTE: the state (decisions, cooldowns, retry counts, the brake) is on an emptyDir');
+    expect(renderNotes()).not.toContain('emptyDir');
   });
 
   test('ServiceMonitor off; dashboard in the Grafana namespace; custom image', () => {
@@ -337,13 +437,16 @@ describe('non-default values', () => {
     expect(container(m).image).toBe('registry.example.com/rollback-receiver:0.1.0-rc1');
   });
 
-  test('NOTES.txt: live mode, the namespaces it may act in, the existing Secret as credentials_file', () => {
-    const notes = renderNotes({ namespace: 'ops', release: 'rr', values: LIVE });
-    expect(notes).toContain('MODE: LIVE');
-    expect(notes).toContain('team-a, team-b');
-    expect(notes).toContain('url: http://rr-rollback-receiver.ops.svc:9095/webhook');
-    expect(notes).toContain('credentials_file: /etc/alertmanager/secrets/alertmanager-rollback/token');
-    expect(notes).toContain('read routes are open');
+  test('a cluster without the Prometheus Operator CRDs: no ServiceMonitor, no PrometheusRule, and NOTES says why', () => {
+    const apiVersions = MODERN_API_VERSIONS.filter((v) => !v.startsWith('monitoring.coreos.com/'));
+    const kinds = render({ apiVersions }).map((x) => x.object.kind);
+    expect(kinds).not.toContain('ServiceMonitor');
+    expect(kinds).not.toContain('PrometheusRule');
+    expect(kinds).toContain('Deployment');
+    const notes = renderNotes({ apiVersions });
+    expect(notes).toContain('WARNING: no ServiceMonitor was rendered: the cluster does not serve monitoring.coreos.com/v1');
+    expect(notes).toContain('WARNING: no PrometheusRule was rendered');
+    expect(renderNotes()).not.toContain('WARNING');
   });
 
   test('rollback.dryRun: false is not turned back into true, and dryRun absent means dry-run', () => {
@@ -353,24 +456,21 @@ describe('non-default values', () => {
     expect(loadRendered(withoutKey).dryRun).toBe(true);
   });
 
-  test('given tokens are used as they are', () => {
-    const r = render({ values: { auth: { webhookToken: 'w-token', operatorToken: 'o-token' } } });
-    expect(decodeSecret(only<V1Secret>(r, 'Secret'))).toEqual({ 'webhook-token': 'w-token', 'operator-token': 'o-token' });
-    const noOperator = render({ values: { auth: { operatorTokenEnabled: false } } });
-    expect(Object.keys(decodeSecret(only<V1Secret>(noOperator, 'Secret')))).toEqual(['webhook-token']);
-    expect(env(container(noOperator)).ROLLBACK_OPERATOR_TOKEN_FILE).toBeUndefined();
-  });
-
-  test('replicaCount 0 parks the receiver without a PodDisruptionBudget', () => {
-    const parked = render({ values: { replicaCount: 0 } });
-    expect(only<V1Deployment>(parked, 'Deployment').spec!.replicas).toBe(0);
+  test('PodDisruptionBudget when enabled: policy/v1 where served, policy/v1beta1 on a v1.20 apiserver; none when parked', () => {
+    const pdb = { podDisruptionBudget: { enabled: true } };
+    const modern = only(render({ values: pdb }), 'PodDisruptionBudget') as unknown as { apiVersion: string; spec: Record<string, unknown> };
+    expect(modern.apiVersion).toBe('policy/v1');
+    expect(modern.spec).toMatchObject({ maxUnavailable: 1, selector: { matchLabels: deployment(render()).spec!.selector.matchLabels } });
+    const old = render({ values: pdb, kubeVersion: 'v1.20.2', apiVersions: ['v1', 'apps/v1', 'policy/v1beta1', 'policy/v1beta1/PodDisruptionBudget'] });
+    expect(only(old, 'PodDisruptionBudget').apiVersion).toBe('policy/v1beta1');
+    const parked = render({ values: { ...pdb, replicaCount: 0 } });
+    expect(deployment(parked).spec!.replicas).toBe(0);
     expect(ofKind(parked, 'PodDisruptionBudget')).toHaveLength(0);
   });
 
   test('a seed-only values file (the document\'s two blocks, nothing else) renders a config the receiver loads', () => {
     const values = { ...seedBlock('rollback').value, ...seedBlock('monitoring').value };
-    const r = render({ values });
-    const config = loadRendered(r);
+    const config = loadRendered(render({ values }));
     expect(config.rollback.triggers.map((t) => t.name)).toEqual(['health_check', 'error_rate', 'response_time']);
   });
 
@@ -381,7 +481,76 @@ describe('non-default values', () => {
   });
 });
 
-describe('PrometheusRule helpers (contract with templates/prometheusrule.yaml)', () => {
+describe('NetworkPolicy', () => {
+  const ENABLED = {
+    networkPolicy: {
+      enabled: true,
+      apiServer: { cidrs: ['10.0.0.10/32', '10.0.0.11/32'] },
+      notifiers: [{ cidr: '0.0.0.0/0', except: ['10.0.0.0/8'], ports: [443] }],
+      extraEgress: [{ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'alertmanager' } } }], ports: [{ port: 9093, protocol: 'TCP' }] }],
+    },
+  };
+
+  test('off by default', () => {
+    expect(ofKind(render(), 'NetworkPolicy')).toHaveLength(0);
+  });
+
+  test('ingress from Alertmanager and Prometheus only; egress to DNS, the API server, Prometheus, the notifiers and extraEgress', () => {
+    const m = render({ namespace: NS, values: ENABLED });
+    const np = only<V1NetworkPolicy>(m, 'NetworkPolicy');
+    const kps = (name: string) => ({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': name } },
+    });
+    expect(np.spec!.podSelector).toEqual({ matchLabels: deployment(m).spec!.selector.matchLabels });
+    expect(np.spec!.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.spec!.ingress).toEqual([{ from: [kps('alertmanager'), kps('prometheus')], ports: [{ port: 'http', protocol: 'TCP' }] }]);
+    expect(np.spec!.egress).toEqual([
+      {
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+      {
+        to: [{ ipBlock: { cidr: '10.0.0.10/32' } }, { ipBlock: { cidr: '10.0.0.11/32' } }],
+        ports: [
+          { port: 443, protocol: 'TCP' },
+          { port: 6443, protocol: 'TCP' },
+        ],
+      },
+      { to: [kps('prometheus')], ports: [{ port: 9090, protocol: 'TCP' }] },
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }], ports: [{ port: 443, protocol: 'TCP' }] },
+      ENABLED.networkPolicy.extraEgress[0],
+    ]);
+  });
+
+  test('without the API server addresses the render fails and says how to find them', () => {
+    expect(renderError({ values: { networkPolicy: { enabled: true } } })).toContain(
+      "networkPolicy.apiServer.cidrs: the receiver must reach the Kubernetes API. List its endpoint addresses (kubectl get endpoints kubernetes -n default",
+    );
+    expect(renderError({ values: { networkPolicy: { enabled: true, apiServer: { cidrs: ['10.0.0.10'] } } } })).toContain('- networkPolicy.apiServer.cidrs.0');
+  });
+});
+
+describe('NOTES.txt', () => {
+  test('dry-run by default; live names the namespaces it may act in', () => {
+    expect(renderNotes()).toContain('MODE: DRY-RUN');
+    const live = renderNotes({ values: { rollback: { dryRun: false }, rbac: { namespaces: ['team-a', 'team-b'] } } });
+    expect(live).toContain('MODE: LIVE. Matching alerts roll workloads back in: team-a, team-b.');
+    expect(renderNotes({ values: { rollback: { dryRun: false }, rbac: { clusterWide: true, namespaces: [] } } })).toContain('in any namespace not denied by rollback.namespaces');
+    expect(live).not.toContain('<no value>');
+  });
+
+  test('no operator token: read routes are open; with one, the commands read it from the Secret', () => {
+    expect(renderNotes()).toContain('no operator token: read routes are open');
+    const withToken = renderNotes({ values: { auth: { operatorToken: 'o' } } });
+    expect(withToken).toContain("kubectl get secret rollback-receiver-tokens -n monitoring -o jsonpath='{.data.operator-token}'");
+  });
+});
+
+describe('helpers (contract with templates/prometheusrule.yaml and the computed fields)', () => {
   const PROBE = path.join(ROOT, 'test/helm/fixtures/helpers-probe.yaml');
   const KEYS = ['healthCheckFailures', 'errorRateThreshold', 'responseTimeThreshold', 'cpuThreshold', 'memoryThreshold'];
 
@@ -419,6 +588,28 @@ describe('PrometheusRule helpers (contract with templates/prometheusrule.yaml)',
     expect(d['threshold.cpuThreshold']).toBe('0.8');
     expect(d['threshold.responseTimeThreshold']).toBe('12000000');
     expect(d['threshold.errorRateThreshold']).toBe('0.1');
+  });
+
+  test('durations to whole seconds, seconds to Prometheus durations, numbers without exponents', () => {
+    const d = probe();
+    expect(Object.fromEntries(Object.entries(d).filter(([k]) => k.startsWith('seconds.')))).toEqual({
+      'seconds.90s': '90',
+      'seconds.5m': '300',
+      'seconds.1h30m': '5400',
+      'seconds.2d': '172800',
+      'seconds.1m30s': '90',
+      'seconds.45': '45',
+      'seconds.0': '0',
+      'seconds.12.5': '13',
+    });
+    expect(Object.fromEntries(Object.entries(d).filter(([k]) => k.startsWith('promDuration.')))).toEqual({
+      'promDuration.240': '4m',
+      'promDuration.90': '90s',
+      'promDuration.7200': '2h',
+      'promDuration.3660': '61m',
+      'promDuration.0': '0s',
+    });
+    expect(Object.fromEntries(Object.entries(d).filter(([k]) => k.startsWith('number.')))).toEqual({ 'number.5000': '5000', 'number.0.25': '0.25', 'number.1': '1' });
   });
 
   test('name, fullname and labels helpers', () => {

@@ -68,10 +68,21 @@ export function rendererBinary(): string {
   return bin;
 }
 
+/**
+ * The values the chart cannot default (it fails without them): the webhook token and
+ * where the receiver may act. Every render starts from these unless told otherwise.
+ */
+export const REQUIRED_VALUES = {
+  auth: { webhookToken: 'webhook-token-for-tests' },
+  rbac: { namespaces: ['apps'] },
+};
+
 export interface RenderOptions {
+  /** The first values file; default {@link REQUIRED_VALUES}, `{}` to render without them. */
+  required?: Record<string, unknown>;
   /** Override values (each written to a file and passed as -f, in order, like `helm template -f`). */
   values?: Record<string, unknown> | Record<string, unknown>[];
-  /** Values files passed as they are (before `values`). */
+  /** Values files passed as they are (after `required`, before `values`). */
   valueFiles?: string[];
   release?: string;
   namespace?: string;
@@ -108,17 +119,15 @@ export function renderRaw(opts: RenderOptions = {}): RenderResult {
   const args = ['--chart', CHART_DIR, '--name', opts.release ?? 'rollback-receiver', '--namespace', opts.namespace ?? 'monitoring'];
   args.push('--kube-version', opts.kubeVersion ?? 'v1.30.0');
   args.push('--api-versions', (opts.apiVersions ?? MODERN_API_VERSIONS).join(','));
-  for (const f of opts.valueFiles ?? []) args.push('-f', f);
+  // -f files in this order: the required values, the given files, then the overrides.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'helm-values-'));
+  const write = (v: Record<string, unknown>, i: number) => {
+    const file = path.join(dir, `values-${i}.yaml`);
+    fs.writeFileSync(file, JSON.stringify(v)); // JSON is YAML
+    return file;
+  };
   const overrides = opts.values === undefined ? [] : Array.isArray(opts.values) ? opts.values : [opts.values];
-  let dir: string | undefined;
-  if (overrides.length > 0) {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'helm-values-'));
-    overrides.forEach((v, i) => {
-      const file = path.join(dir!, `values-${i}.yaml`);
-      fs.writeFileSync(file, JSON.stringify(v)); // JSON is YAML
-      args.push('-f', file);
-    });
-  }
+  for (const f of [write(opts.required ?? REQUIRED_VALUES, 0), ...(opts.valueFiles ?? []), ...overrides.map((v, i) => write(v, i + 1))]) args.push('-f', f);
   for (const t of opts.extraTemplates ?? []) args.push('--extra-template', t);
   if (opts.notes) args.push('--notes');
   try {
@@ -126,7 +135,7 @@ export function renderRaw(opts: RenderOptions = {}): RenderResult {
     if (r.error) throw r.error;
     return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   } finally {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

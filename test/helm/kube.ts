@@ -126,14 +126,25 @@ export async function installCrds(cluster: ClusterConnection, yamlText: string):
   );
 }
 
-/** POSTs the object to its collection with ?dryRun=All: the apiserver validates (and defaults) it and stores nothing. */
-export async function dryRunCreate(cluster: ClusterConnection, discovery: Discovery, object: KubeObject, defaultNamespace: string): Promise<KubeResponse> {
+/** The collection an object is created in (its namespace, or `defaultNamespace`, for namespaced kinds). */
+function collectionPath(discovery: Discovery, object: KubeObject, defaultNamespace: string): string {
   const resource = discovery.resources.get(`${object.apiVersion}/${object.kind}`);
   if (!resource) throw new Error(`the apiserver does not serve ${object.apiVersion} ${object.kind}`);
   const base = object.apiVersion === 'v1' ? '/api/v1' : `/apis/${object.apiVersion}`;
   const ns = object.metadata.namespace ?? defaultNamespace;
-  const path = resource.namespaced ? `${base}/namespaces/${encodeURIComponent(ns)}/${resource.name}` : `${base}/${resource.name}`;
-  return kubeRequest(cluster, 'POST', `${path}?dryRun=All&fieldManager=helm`, object);
+  return resource.namespaced ? `${base}/namespaces/${encodeURIComponent(ns)}/${resource.name}` : `${base}/${resource.name}`;
+}
+
+/** POSTs the object to its collection with ?dryRun=All: the apiserver validates (and defaults) it and stores nothing. */
+export async function dryRunCreate(cluster: ClusterConnection, discovery: Discovery, object: KubeObject, defaultNamespace: string): Promise<KubeResponse> {
+  return kubeRequest(cluster, 'POST', `${collectionPath(discovery, object, defaultNamespace)}?dryRun=All&fieldManager=helm`, object);
+}
+
+/** Creates the object for real, as `helm install` would (fails the test on anything but 201). */
+export async function create(cluster: ClusterConnection, discovery: Discovery, object: KubeObject, defaultNamespace: string): Promise<unknown> {
+  const r = await kubeRequest(cluster, 'POST', `${collectionPath(discovery, object, defaultNamespace)}?fieldManager=helm`, object);
+  if (r.status !== 201) throw new Error(`creating ${object.kind} ${object.metadata.name}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
 }
 
 /**

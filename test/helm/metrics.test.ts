@@ -7,13 +7,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { parseDuration } from '../../src/config/duration.js';
 import { Metrics } from '../../src/metrics.js';
 import { CHART_DIR, ROOT, ofKind, render } from './chart.js';
 
-/** The series names the receiver exposes. */
+/** The series names the receiver exposes (and `up`, the scrape's own series). */
 async function exposedNames(): Promise<Set<string>> {
   const metrics = new Metrics({ triggers: ['health_check', 'error_rate', 'response_time', 'cpu', 'memory'] });
-  const names = new Set<string>();
+  const names = new Set<string>(['up']);
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     names.add(m.name);
     if (String(m.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${m.name}${suffix}`);
@@ -43,8 +44,11 @@ function metricNames(expr: string): string[] {
 interface Panel {
   type: string;
   title: string;
+  interval?: string;
+  options?: { legend?: { calcs?: string[] } };
+  fieldConfig?: { defaults?: { mappings?: { options: Record<string, { text: string }> }[] } };
   datasource?: { type: string; uid: string };
-  targets?: { expr: string; datasource?: { uid: string } }[];
+  targets?: { expr: string; instant?: boolean; datasource?: { uid: string } }[];
   panels?: Panel[];
 }
 interface Dashboard {
@@ -122,6 +126,48 @@ describe('Grafana dashboard', () => {
     const quantiles = byTitle(/^Execution duration/).join('\n');
     for (const q of ['0.5', '0.9', '0.99']) expect(quantiles).toContain(`histogram_quantile(${q}, sum by (le) (rate(rollback_execution_duration_seconds_bucket`);
     expect(byTitle(/^Notifications by channel and result$/).join()).toMatch(/sum by \(channel, result\) \(increase\(rollback_notifications_total/);
+  });
+
+  test('the Receiver row shows health (up), the mode from rollback_build_info{dry_run}, the version, restarts, internal errors and the oldest running rollback', () => {
+    const panel = (title: string) => panels.find((p) => p.title === title)!;
+    const exprOf = (title: string) => panel(title).targets![0]!.expr;
+    expect(exprOf('Receiver')).toBe('min(up{job=~"$job"})');
+    expect(panel('Receiver').fieldConfig!.defaults!.mappings!.map((m) => Object.values(m.options)[0]!.text)).toEqual(['DOWN', 'UP']);
+    // 1 when a receiver runs live, 0 when dry-run: mapped to the words.
+    expect(exprOf('Mode')).toBe('max(rollback_build_info{job=~"$job", dry_run="false"}) or max(rollback_build_info{job=~"$job", dry_run="true"}) * 0');
+    expect(panel('Mode').fieldConfig!.defaults!.mappings!.map((m) => [Object.keys(m.options)[0], Object.values(m.options)[0]!.text])).toEqual([
+      ['0', 'DRY-RUN'],
+      ['1', 'LIVE'],
+    ]);
+    expect(exprOf('Version')).toContain('max by (version) (rollback_build_info');
+    expect(exprOf('Restarts')).toContain('changes(process_start_time_seconds');
+    expect(exprOf('Internal errors')).toContain('increase(rollback_internal_errors_total{job=~"$job"}[$__range])');
+    expect(exprOf('Oldest running rollback')).toBe('time() - min(rollback_in_progress_oldest_start_timestamp_seconds{job=~"$job"} > 0)');
+  });
+
+  // A timeseries of increase(x[$__rate_interval]) draws overlapping windows (the range is
+  // longer than the step): summing its points counts every event several times. Event
+  // counts are therefore increase over $__interval (each point its own step) with a
+  // minimum interval of 4 scrapes, or increase over $__range in stat and table panels.
+  test('event counts are never multiplied by overlapping ranges', () => {
+    const counting = panels.filter((p) => (p.targets ?? []).some((t) => /\bincrease\(/.test(t.expr)));
+    expect(counting.length).toBeGreaterThan(5);
+    const chartValues = parse(fs.readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8')) as { serviceMonitor: { interval: string } };
+    const scrapeSeconds = (parseDuration(chartValues.serviceMonitor.interval) as number) / 1000;
+    for (const p of counting) {
+      for (const t of p.targets!) {
+        const range = /\bincrease\([^[]*\[([^\]]+)\]\)/.exec(t.expr)![1];
+        if (p.type === 'timeseries') {
+          expect([p.title, range]).toEqual([p.title, '$__interval']);
+          expect([p.title, (parseDuration(p.interval ?? '0s') as number) / 1000 >= 4 * scrapeSeconds]).toEqual([p.title, true]);
+        } else {
+          expect([p.title, range, t.instant]).toEqual([p.title, '$__range', true]);
+        }
+      }
+    }
+    // A legend "sum" is only shown where it is a count of events.
+    const summed = panels.filter((p) => p.options?.legend?.calcs?.includes('sum'));
+    for (const p of summed) expect(counting).toContain(p);
   });
 
   test('panels have unique ids and grid positions within 24 columns', () => {

@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../../src/config/load.js';
-import { CHART_DIR, renderRaw } from './chart.js';
+import { CHART_DIR, REQUIRED_VALUES, renderRaw } from './chart.js';
 import { seedBlock } from './seed.js';
 
-const RECEIVER_BLOCKS = ['rollback', 'monitoring', 'notifications', 'execution', 'environments', 'report', 'server', 'store'];
+const RECEIVER_BLOCKS = ['rollback', 'monitoring', 'notifications', 'execution', 'environments', 'report', 'server', 'store', 'shutdown'];
 
 function isReceiverValue(values: Record<string, unknown>): boolean {
   return Object.keys(values).every((k) => RECEIVER_BLOCKS.includes(k));
@@ -34,8 +34,8 @@ test('values.schema.json is a draft-07 schema', () => {
 });
 
 test('values.yaml validates against values.schema.json', () => {
-  // Defaults alone, and values.yaml passed explicitly as a user values file.
-  for (const r of [renderRaw(), renderRaw({ valueFiles: [path.join(CHART_DIR, 'values.yaml')] })]) {
+  // Defaults (with the two required values), and values.yaml passed explicitly as a user values file.
+  for (const r of [renderRaw(), renderRaw({ valueFiles: [path.join(CHART_DIR, 'values.yaml')], values: REQUIRED_VALUES })]) {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   }
@@ -62,6 +62,13 @@ const GOOD: [string, Record<string, unknown>][] = [
   ['environments', { environments: { production: 'rust-ai-ide-prod', staging: { namespace: 'rust-ai-ide-staging', name: 'rust-ai-ide', strategy: 'blue-green' } } }],
   ['execution settings', { execution: { concurrency: 8, verifyTimeout: '10m', probes: { urls: ['http://{name}.{namespace}.svc/health'] }, blueGreen: { colors: ['blue', 'green'] } } }],
   ['chart settings', { rbac: { namespaces: ['team-a'] }, persistence: { enabled: true, size: '5Gi' }, replicaCount: 0, image: { digest: `sha256:${'a'.repeat(64)}` } }],
+  ['shutdown.grace as seconds', { shutdown: { grace: 120 } }],
+  ['shutdown.grace as a duration', { shutdown: { grace: '2m30s' } }],
+  [
+    'rule settings',
+    { prometheusRule: { runbookUrl: 'https://wiki.example.org/runbooks/rollback', minRequestRate: 0.2, probeInterval: '30s', podOwnerRule: 'namespace_workload_pod:kube_pod_owner:relabel' } },
+  ],
+  ['a NetworkPolicy', { networkPolicy: { enabled: true, apiServer: { cidrs: ['10.0.0.1/32', 'fd00::1/128'], ports: [443] }, notifiers: [{ cidr: '0.0.0.0/0', ports: [443] }] } }],
 ];
 
 test.each(GOOD)('accepts %s', (_name, values) => {
@@ -97,6 +104,14 @@ const BAD: [string, Record<string, unknown>, string][] = [
   ['execution.concurrency 0', { execution: { concurrency: 0 } }, 'execution.concurrency'],
   ['a misspelt top-level key', { rolback: { enabled: true } }, '(root)'],
   ['two replicas', { replicaCount: 2 }, 'replicaCount'],
+  ['shutdown.grace that is not a duration', { shutdown: { grace: 'a minute' } }, 'shutdown.grace'],
+  ['an unknown shutdown key', { shutdown: { timeout: 60 } }, 'shutdown'],
+  ['rbac.clusterWide as a string', { rbac: { clusterWide: 'yes' } }, 'rbac.clusterWide'],
+  ['a runbook URL with an anchor', { prometheusRule: { runbookUrl: 'https://wiki.example.org/runbooks#top' } }, 'prometheusRule.runbookUrl'],
+  ['a negative minimum request rate', { prometheusRule: { minRequestRate: -1 } }, 'prometheusRule.minRequestRate'],
+  ['an unknown prometheusRule key', { prometheusRule: { minTraffic: 1 } }, 'prometheusRule'],
+  ['a NetworkPolicy port out of range', { networkPolicy: { notifiers: [{ cidr: '0.0.0.0/0', ports: [70000] }] } }, 'networkPolicy.notifiers.0.ports.0'],
+  ['the removed auth.operatorTokenEnabled', { auth: { operatorTokenEnabled: true } }, 'auth'],
   ['an invalid RBAC namespace', { rbac: { namespaces: ['Team_A'] } }, 'rbac.namespaces.0'],
   ['rbac.namespaces as a string', { rbac: { namespaces: 'team-a' } }, 'rbac.namespaces'],
   ['an unknown pull policy', { image: { pullPolicy: 'Sometimes' } }, 'image.pullPolicy'],

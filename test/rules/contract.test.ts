@@ -9,8 +9,13 @@ import { DEFAULT_TRIGGERS, buildTriggers } from '../../src/config/triggers.js';
 import { intentFor, matchTrigger } from '../../src/matching/intent.js';
 import { Metrics } from '../../src/metrics.js';
 import type { Alert } from '../../src/model.js';
-import { RECEIVER_JOB_MATCHER, RUNBOOK_URL, findThresholds, loadSources, seedKeyOf, type Rule } from '../../scripts/rules/generate.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { RECEIVER_JOB_MATCHER, findThresholds, loadSources, seedKeyOf, type Rule } from '../../scripts/rules/generate.js';
+import { parseDuration } from '../../src/config/duration.js';
 import {
+  ROOT,
   alertExpectations,
   alertsOf,
   aggregations,
@@ -18,6 +23,8 @@ import {
   matcherLabels,
   metricNames,
   outermostAggregations,
+  rangeSeconds,
+  read,
 } from './support.js';
 
 const sources = loadSources();
@@ -40,19 +47,75 @@ function alertWith(labels: Record<string, string>): Alert {
 }
 
 describe('every alert', () => {
-  test.each([...triggerAlerts, ...receiverAlerts].map((r) => [r.alert!, r] as const))('%s has summary, description and runbook_url', (_name, rule) => {
+  // runbook_url is the chart's (prometheusRule.runbookUrl): no placeholder host in the sources.
+  test.each([...triggerAlerts, ...receiverAlerts].map((r) => [r.alert!, r] as const))('%s has a summary and a description', (_name, rule) => {
     const a = rule.annotations ?? {};
-    expect(Object.keys(a).sort()).toEqual(['description', 'runbook_url', 'summary']);
+    expect(Object.keys(a).sort()).toEqual(['description', 'summary']);
     expect(a.summary!.trim().length).toBeGreaterThan(10);
     expect(a.description!.trim().length).toBeGreaterThan(a.summary!.trim().length);
-    // The receiver links runbooks only when they are http(s) URLs (src/notify/message.ts).
-    expect(a.runbook_url).toBe(`${RUNBOOK_URL}#${rule.alert!.toLowerCase()}`);
     expect(SEVERITIES).toContain(rule.labels?.severity);
   });
 
-  test('alert names are unique', () => {
-    const names = [...triggerAlerts, ...receiverAlerts].map((r) => r.alert);
+  test('alert names are unique, and each has a runbook section (the anchor the chart links)', () => {
+    const names = [...triggerAlerts, ...receiverAlerts].map((r) => r.alert!);
     expect(new Set(names).size).toBe(names.length);
+    const headings = [...read('alert-rules/runbooks.md').matchAll(/^### (\w+)$/gm)].map((m) => m[1]);
+    expect(headings.sort()).toEqual([...names].sort());
+  });
+
+  // alert-rules/README.md: | alert | `for:` | why |, one row per alert, with the rule's value.
+  test("every alert's `for:` (or why it has none) is documented", () => {
+    const rows = new Map(
+      [...read('alert-rules/README.md').matchAll(/^\| (Rollback\w+) \| (`\d+[smh]`|none) \| (.+) \|$/gm)].map((m) => [m[1]!, { for: m[2]!, why: m[3]!.trim() }]),
+    );
+    for (const rule of [...triggerAlerts, ...receiverAlerts]) {
+      const row = rows.get(rule.alert!);
+      expect([rule.alert, row?.for]).toEqual([rule.alert, rule.for === undefined ? 'none' : `\`${rule.for}\``]);
+      expect(row!.why.length).toBeGreaterThan(30);
+    }
+    expect(rows.size).toBe(triggerAlerts.length + receiverAlerts.length);
+  });
+});
+
+describe('the data the rules read', () => {
+  // Every range is at least 4 scrape intervals of the series it reads, so a missed scrape
+  // or two never leaves rate() or the probe count short. The triggers assume the seed's
+  // 60 s (probes; application and cAdvisor metrics are scraped at least as often), the
+  // receiver's own rules the chart's ServiceMonitor interval.
+  const chartValues = parse(fs.readFileSync(path.join(ROOT, 'helm/rollback-receiver/values.yaml'), 'utf8')) as {
+    serviceMonitor: { interval: string };
+    prometheusRule: { probeInterval: string };
+  };
+  const seconds = (d: string) => (parseDuration(d) as number) / 1000;
+
+  test.each([
+    ['trigger', triggerAlerts, seconds(chartValues.prometheusRule.probeInterval)],
+    ['receiver', receiverAlerts, seconds(chartValues.serviceMonitor.interval)],
+  ] as const)('every range of a %s alert is at least 4 scrape intervals (%#)', (_kind, rules, interval) => {
+    const short = rules.flatMap((r) => rangeSeconds(r.expr).filter((s) => s < 4 * interval).map((s) => `${r.alert}: ${s}s`));
+    expect(short).toEqual([]);
+    expect(rules.flatMap((r) => rangeSeconds(r.expr)).length).toBeGreaterThan(0);
+  });
+
+  test('the range reader finds ranges and subquery ranges, not steps or label values', () => {
+    expect(rangeSeconds('max_over_time((x == 1)[4m:15s]) + rate(y{a="[1s]"}[5m]) + z[1h30m]')).toEqual([240, 300, 5400]);
+  });
+
+  // kube-prometheus-stack scrapes the kubelet's /metrics/cadvisor and /metrics/resource, and
+  // both export container_cpu_usage_seconds_total / container_memory_working_set_bytes.
+  test.each(['RollbackCPUUsageHigh', 'RollbackMemoryUsageHigh'])('%s reads cAdvisor only: job, metrics_path and image matchers', (name) => {
+    const rule = triggerAlerts.find((r) => r.alert === name)!;
+    const selectors = [...rule.expr.matchAll(/(?<![\w:])(container_\w+)\{([^}]*)\}/g)];
+    expect(selectors.length).toBeGreaterThan(0);
+    for (const [, metric, matchers] of selectors) {
+      expect([metric, matchers]).toEqual([metric, expect.stringContaining('job="kubelet"')]);
+      expect(matchers).toContain('metrics_path="/metrics/cadvisor"');
+      expect(matchers).toContain('image!=""');
+    }
+  });
+
+  test('no recording rule is shipped (kube-prometheus-stack records the pod owners; the chart can read its rule)', () => {
+    expect([...sources.triggers.groups, ...sources.receiver.groups].flatMap((g) => g.rules).filter((r) => r.record !== undefined)).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ROOT, maskPromql, type Rule, type RuleFile } from '../../scripts/rules/generate.js';
+import { parseDuration } from '../../src/config/duration.js';
 
 export { ROOT };
 
@@ -154,4 +155,14 @@ export function matcherLabels(expr: string): { metric: string; labels: string[] 
     out.push({ metric: m[1]!, labels: [...m[2]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)\s*"/g)].map((x) => x[1]!) });
   }
   return out;
+}
+
+/** Every range of the expression in seconds: `[5m]`, and a subquery's range (`[4m:15s]` is 240, its step left out). */
+export function rangeSeconds(expr: string): number[] {
+  const text = maskPromql(stripComments(expr));
+  return [...text.matchAll(/\[\s*((?:\d+(?:ms|[smhdwy]))+)\s*(?::[^\]]*)?\]/g)].map((m) => {
+    const ms = parseDuration(m[1]!);
+    if (typeof ms === 'string') throw new Error(`range [${m[1]}]: ${ms}`);
+    return ms / 1000;
+  });
 }
