@@ -18,6 +18,7 @@
 import type { ApiRequest } from '../../kube/client.js';
 import { targeting, type Hpa } from '../capacity.js';
 import type { PlanStep } from '../strategies/strategy.js';
+import { appliedObject } from './applied-object.js';
 import { handoverRequest } from './field-ownership.js';
 import type { ReleaseHistory } from './history.js';
 import { inInstallOrder, inUninstallOrder, isScalable, objectPath } from './kinds.js';
@@ -70,17 +71,6 @@ function manifestOf(rev: StoredRevision, namespace: string): { objects: Manifest
   return { objects: split.objects, problem };
 }
 
-/** Helm's setMetadataVisitor (ownership metadata), minus replicas an HPA owns. */
-function appliedObject(o: ManifestObject, release: string, namespace: string, dropReplicas: boolean): Record<string, unknown> {
-  const body = structuredClone(o.body) as { metadata: Record<string, unknown>; spec?: Record<string, unknown> };
-  const labels = (body.metadata.labels ?? {}) as Record<string, string>;
-  const annotations = (body.metadata.annotations ?? {}) as Record<string, string>;
-  body.metadata.labels = { ...labels, 'app.kubernetes.io/managed-by': 'Helm' };
-  body.metadata.annotations = { ...annotations, 'meta.helm.sh/release-name': release, 'meta.helm.sh/release-namespace': namespace };
-  if (dropReplicas && body.spec) delete body.spec.replicas;
-  return body;
-}
-
 function hooksNote(dest: StoredRevision): string {
   const rollbackHooks = (dest.release.hooks ?? [])
     .filter((h) => ((h as { events?: string[] }).events ?? []).some((e) => e === 'pre-rollback' || e === 'post-rollback'))
@@ -112,11 +102,12 @@ export function planRollback(input: RollbackInput): RollbackPlan | string {
   const target = rolledBackRelease(current, dest, namespace, now);
   const open = [step(`create revision ${target.version} of ${label} (pending-rollback, content of revision ${dest.release.version})`, createRevision(target, dest, namespace, now))];
 
+  // The live HPAs and the destination's (an HPA the rollback creates scales the workload from then on).
   const hpas = [...input.hpas, ...to.objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.body as unknown as Hpa)];
   const apply: PlanStep[] = [];
   for (const o of inInstallOrder(to.objects)) {
     const live = input.live.get(objectKey(o));
-    const scaledBy = isScalable(o.kind) ? targeting(hpas.filter((h) => h.metadata.namespace === o.namespace), o).map((h) => h.metadata.name) : [];
+    const scaledBy = isScalable(o.kind) ? [...new Set(targeting(hpas.filter((h) => h.metadata.namespace === o.namespace), o).map((h) => h.metadata.name))] : [];
     // Replicas of an existing workload belong to its HPA; a workload being re-created starts from the manifest's.
     const leaveReplicas = live !== undefined && scaledBy.length > 0;
     if (leaveReplicas) notes.push(`${describeObject(o)}: spec.replicas is left to HorizontalPodAutoscaler ${scaledBy.join(', ')}`);
