@@ -10,7 +10,6 @@
  * scales, `spec.replicas` is released from that entry too: the applied object leaves
  * replicas out, and a field its applier owns and stops sending would be removed.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { ApiRequest } from '../../kube/client.js';
 
 export interface ManagedFieldsEntry {
@@ -28,7 +27,6 @@ type FieldSet = { [key: string]: FieldSet };
 
 export interface LiveMetadata {
   uid?: string;
-  resourceVersion?: string;
   annotations?: Record<string, string>;
   managedFields?: ManagedFieldsEntry[];
 }
@@ -57,7 +55,8 @@ const mainResource = (e: ManagedFieldsEntry) => !e.subresource;
 
 /** The managedFields after the handover to `manager`'s Apply entry, or undefined when nothing changes. */
 export function handedOver(entries: readonly ManagedFieldsEntry[], manager: string, releaseReplicas: boolean): ManagedFieldsEntry[] | undefined {
-  const fields = structuredClone(entries) as ManagedFieldsEntry[];
+  const before = JSON.stringify(entries);
+  const fields = JSON.parse(before) as ManagedFieldsEntry[];
   const isUpdate = (e: ManagedFieldsEntry) => e.manager === manager && e.operation === 'Update' && mainResource(e);
   const applied = fields.find((e) => e.manager === manager && e.operation === 'Apply' && mainResource(e));
   // No Apply entry yet: the first Update entry becomes it.
@@ -68,7 +67,8 @@ export function handedOver(entries: readonly ManagedFieldsEntry[], manager: stri
   if (sameVersionUpdate) target.fieldsV1 = union(target.fieldsV1 ?? {}, sameVersionUpdate.fieldsV1 ?? {});
   if (releaseReplicas) target.fieldsV1 = without(target.fieldsV1 ?? {}, ['f:spec', 'f:replicas']);
   const result = fields.filter((e) => !isUpdate(e));
-  return isDeepStrictEqual(result, entries) ? undefined : result;
+  // Unchanged entries keep their key order, so equal text is equal content.
+  return JSON.stringify(result) === before ? undefined : result;
 }
 
 /**

@@ -36,8 +36,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function sourceOf(comment: string | null | undefined): string | undefined {
-  return comment?.match(/^\s*Source:\s*(\S.*?)\s*$/m)?.[1];
+/** The `# Source:` comment in a document's text (also of a document that does not parse). */
+function sourceOf(text: string): string | undefined {
+  return text.match(/^#\s*Source:\s*(\S.*?)\s*$/m)?.[1];
 }
 
 export function splitManifest(manifest: string, releaseNamespace: string): SplitManifest {
@@ -46,7 +47,7 @@ export function splitManifest(manifest: string, releaseNamespace: string): Split
   const unsupportedKinds = new Set<string>();
   // YAML 1.1, as Kubernetes and Helm read manifests (sigs.k8s.io/yaml).
   parseAllDocuments(manifest, { version: '1.1' }).forEach((doc, i) => {
-    const source = sourceOf(doc.commentBefore);
+    const source = sourceOf(manifest.slice(doc.range[0], doc.range[1]));
     const where = `manifest document ${i + 1}${source ? ` (${source})` : ''}`;
     if (doc.errors.length > 0) {
       problems.push(`${where} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);

@@ -5,19 +5,10 @@
  * carried through untouched, so a release written back reads the same to Helm.
  */
 
-/** Helm's release statuses (pkg/release/common/status.go). */
-export const RELEASE_STATUSES = [
-  'unknown',
-  'deployed',
-  'uninstalled',
-  'superseded',
-  'failed',
-  'uninstalling',
-  'pending-install',
-  'pending-upgrade',
-  'pending-rollback',
-] as const;
-export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
+/**
+ * Helm's release statuses (pkg/release/common/status.go): unknown, deployed, uninstalled,
+ * superseded, failed, uninstalling, pending-install, pending-upgrade, pending-rollback.
+ */
 
 /** Another Helm operation is under way on the release (Helm's Status.IsPending). */
 export function isPending(status: string): boolean {
