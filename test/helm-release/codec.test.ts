@@ -30,7 +30,14 @@ describe('release codec', () => {
   });
 
   it('names what is wrong with data that is not a release', () => {
-    expect(() => decodeRelease(Buffer.from('not json').toString('base64'))).toThrow(/^release data is not JSON after base64: /);
+    const thrown = (() => {
+      try {
+        decodeRelease(Buffer.from('{"config":{"password":"hunter2"').toString('base64'));
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(thrown).toBe('release data is not JSON after base64'); // and quotes none of it
     expect(() => decodeRelease(Buffer.from('{"name":"shop"}').toString('base64'))).toThrow('release data is not a Helm release: version: ');
   });
 

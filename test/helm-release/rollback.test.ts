@@ -57,6 +57,14 @@ const SHOP: FixtureRevision[] = [
   },
 ];
 
+/** What `helm history shop` lists after rolling SHOP back once. */
+const shopRowsAfterRollbackTo = (destination: number) => [
+  { revision: 1, status: 'superseded', description: 'Install complete' },
+  { revision: 2, status: 'superseded', description: 'Upgrade complete' },
+  { revision: 3, status: 'superseded', description: 'Upgrade complete' },
+  { revision: 4, status: 'deployed', description: `Rollback to ${destination}` },
+];
+
 async function plan(history: ReleaseHistory, destination: StoredRevision | string): Promise<RollbackPlan | string> {
   if (typeof destination === 'string') return destination;
   const state = await readRollbackState(read, history, destination.release.version);
@@ -112,12 +120,7 @@ describe('helm rollback through the release storage', () => {
     expect(await configMapOf(ns, 'shop-tmp')).toBeUndefined(); // removed
     expect((await configMapOf(ns, 'shop-cache'))?.data).toEqual({ warm: 'yes' }); // helm.sh/resource-policy: keep
 
-    expect(await rows(ns, 'shop')).toEqual([
-      { revision: 1, status: 'superseded', description: 'Install complete' },
-      { revision: 2, status: 'superseded', description: 'Upgrade complete' },
-      { revision: 3, status: 'superseded', description: 'Upgrade complete' },
-      { revision: 4, status: 'deployed', description: 'Rollback to 1' },
-    ]);
+    expect(await rows(ns, 'shop')).toEqual(shopRowsAfterRollbackTo(1));
   });
 
   it('writes the new revision as Helm stores releases (read back without the module)', async () => {
@@ -185,12 +188,7 @@ describe('helm rollback through the release storage', () => {
     expect(await configMapOf(ns, 'shop-tmp')).toBeUndefined();
     expect(await configMapOf(ns, 'shop-cache')).toBeDefined();
     expect(await configMapOf(ns, 'shop-legacy')).toBeUndefined();
-    expect(await rows(ns, 'shop')).toEqual([
-      { revision: 1, status: 'superseded', description: 'Install complete' },
-      { revision: 2, status: 'superseded', description: 'Upgrade complete' },
-      { revision: 3, status: 'superseded', description: 'Upgrade complete' },
-      { revision: 4, status: 'deployed', description: 'Rollback to 2' },
-    ]);
+    expect(await rows(ns, 'shop')).toEqual(shopRowsAfterRollbackTo(2));
   });
 
   it('keeps the replicas an HPA set on a Deployment it scales', async () => {

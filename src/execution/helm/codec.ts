@@ -32,13 +32,15 @@ export function encodeRelease(release: HelmRelease): string {
 
 /** Helm's decodeRelease: base64, gunzip when the gzip magic bytes lead, JSON. */
 export function decodeRelease(encoded: string): HelmRelease {
-  let bytes = Buffer.from(encoded, 'base64');
-  if (bytes.length > 3 && bytes.subarray(0, 3).equals(GZIP_MAGIC)) bytes = gunzipSync(bytes);
+  const raw = Buffer.from(encoded, 'base64');
+  const gzipped = raw.length > 3 && raw.subarray(0, 3).equals(GZIP_MAGIC);
+  const bytes = gzipped ? gunzipSync(raw) : raw;
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new Error(`release data is not JSON after base64${bytes.subarray(0, 3).equals(GZIP_MAGIC) ? ' and gzip' : ''}: ${(err as Error).message}`);
+  } catch {
+    // Not the parser's message: it quotes the text, and a release holds the user's values.
+    throw new Error(`release data is not JSON after base64${gzipped ? ' and gzip' : ''}`);
   }
   const parsed = releaseShape.safeParse(json);
   if (!parsed.success) {

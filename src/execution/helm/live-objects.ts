@@ -6,6 +6,7 @@
 import { KubeApiError } from '../../kube/client.js';
 import { hpaApiVersion, readHpas, type Hpa } from '../capacity.js';
 import type { KubeReader } from '../strategies/strategy.js';
+import { currentRevision } from './destination.js';
 import type { LiveMetadata } from './field-ownership.js';
 import { objectPath } from './kinds.js';
 import type { ReleaseHistory } from './history.js';
@@ -46,7 +47,7 @@ export async function readClusterState(read: KubeReader, objects: readonly Manif
 
 /** The cluster state a rollback of the release to `destination` is planned on: the current and destination revisions' objects. */
 export async function readRollbackState(read: KubeReader, history: ReleaseHistory, destination: number): Promise<ClusterState> {
-  const revisions = [history.revisions.at(-1), history.revisions.find((r) => r.release.version === destination)];
+  const revisions = [currentRevision(history), history.revisions.find((r) => r.release.version === destination)];
   const objects = revisions.flatMap((r) => (r ? splitManifest(r.release.manifest ?? '', r.release.namespace ?? history.namespace).objects : []));
   return readClusterState(read, objects);
 }

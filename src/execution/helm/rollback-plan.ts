@@ -19,6 +19,7 @@ import type { ApiRequest } from '../../kube/client.js';
 import { targeting, type Hpa } from '../capacity.js';
 import type { PlanStep } from '../strategies/strategy.js';
 import { appliedObject } from './applied-object.js';
+import { currentRevision } from './destination.js';
 import { handoverRequest } from './field-ownership.js';
 import type { ReleaseHistory } from './history.js';
 import { inInstallOrder, inUninstallOrder, isScalable, objectPath } from './kinds.js';
@@ -85,7 +86,7 @@ export function planRollback(input: RollbackInput): RollbackPlan | string {
   const { history, now } = input;
   const manager = input.fieldManager ?? HELM_FIELD_MANAGER;
   const label = `release ${history.namespace}/${history.release}`;
-  const current = history.revisions.at(-1);
+  const current = currentRevision(history);
   if (!current) return `${label} has no revisions`;
   if (isPending(statusOf(current))) {
     return `${label}: revision ${current.release.version} is ${statusOf(current)}: another operation is in progress`;
