@@ -10,11 +10,13 @@ import { KubeConfig } from '@kubernetes/client-node';
 import fetch, { Headers } from 'node-fetch';
 import pRetry, { AbortError } from 'p-retry';
 
-export type PatchType = 'json' | 'merge' | 'strategic';
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 const CONTENT_TYPES: Record<PatchType, string> = {
   json: 'application/json-patch+json',
   merge: 'application/merge-patch+json',
   strategic: 'application/strategic-merge-patch+json',
+  // Server-side apply; the body is sent as JSON, which is YAML. The path carries ?fieldManager=…
+  apply: 'application/apply-patch+yaml',
 };
 
 export interface ApiRequest {

@@ -18,6 +18,9 @@ function obj(name: string): string {
   return encodeURIComponent(name);
 }
 
+/** Validated, encoded path segments, for modules that build paths of other kinds. */
+export { ns as namespaceSegment, obj as nameSegment };
+
 export const paths = {
   deployment: (namespace: string, name: string) => `/apis/apps/v1/namespaces/${ns(namespace)}/deployments/${obj(name)}`,
   deploymentScale: (namespace: string, name: string) => `/apis/apps/v1/namespaces/${ns(namespace)}/deployments/${obj(name)}/scale`,
