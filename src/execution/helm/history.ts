@@ -41,7 +41,7 @@ export function releaseNameProblem(name: string): string | undefined {
 export function releaseSecretsPath(namespace: string, release: string): string {
   const problem = releaseNameProblem(release);
   if (problem) throw new Error(problem);
-  return `/api/v1/namespaces/${namespaceSegment(namespace)}/secrets?labelSelector=${encodeURIComponent(labelSelector({ owner: 'helm', name: release }))}`;
+  return `/api/v1/namespaces/${namespaceSegment(namespace)}/secrets?labelSelector=${encodeURIComponent(labelSelector({ matchLabels: { owner: 'helm', name: release } }))}`;
 }
 
 export async function readHistory(read: KubeReader, namespace: string, release: string): Promise<ReleaseHistory> {

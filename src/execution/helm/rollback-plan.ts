@@ -64,7 +64,7 @@ export interface RollbackPlan {
   notes: string[];
 }
 
-const step = (description: string, request: ApiRequest): PlanStep => ({ action: 'request', description, request });
+const step = (description: string, request: ApiRequest): PlanStep => ({ action: 'request', id: description, description, request, guard: [], done: [] });
 
 function manifestOf(rev: StoredRevision, namespace: string): { objects: ManifestObject[]; problem?: string } {
   const split = splitManifest(rev.release.manifest ?? '', rev.release.namespace ?? namespace);
