@@ -10,7 +10,6 @@
  * executor compares the cluster with the pinned plan again before it acts.
  */
 import type { Logger } from 'pino';
-import Database from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { decide, decideOperator, type Decision, type OperatorDecision, type OperatorRequest } from '../decide.js';
@@ -52,6 +51,12 @@ interface Queued {
   work: Work;
   resolve: (outcome: Outcome) => void;
   reject: (err: Error) => void;
+}
+
+/** An error from SQLite itself (by its code: the class differs between module instances of the native addon). */
+function isStoreError(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
 }
 
 /** The store could not commit: intake answers 503 so Alertmanager retries. */
@@ -263,7 +268,7 @@ export class Dispatcher {
     }
     batch.mergeIntoParent();
     for (const { item, err } of failed) {
-      if (err instanceof Database.SqliteError) {
+      if (isStoreError(err)) {
         this.deps.log.error({ err: err.message, work: item.work.kind }, 'store write failed; not recorded');
         item.reject(new StoreUnavailableError(`store write failed: ${err.message}`));
       } else {

@@ -1,13 +1,31 @@
 /**
- * The guards' view of the recorded state — the ledger: per-target facts (rollback
- * attempts and when they ended, which objects a running rollback holds, bad, installed
- * and known-good revisions, escalations) and the global switches. Held in memory so
- * admission never queries the database on its hot path. A child layer sees its parent
- * plus its own effects; the decision pass works in a layer and merges it into the parent
- * only once the same effects are committed to the database.
+ * The guards' view of the recorded state, in memory so admission never queries a database
+ * on its hot path: one ledger per target and a global one (ledger.ts), which objects
+ * running rollbacks hold, and this replica's own dedup keys and pending intents. A child
+ * layer sees its parent plus its own effects (it copies a target's ledger the first time it
+ * changes it); the decision pass works in a layer and merges it into the parent only once
+ * the same effects are committed. With the Kubernetes backend, the root is refreshed from
+ * the shared objects before each decision (`load`).
  */
 import { dedupKey, targetKey, type Target } from '../model.js';
+import {
+  cloneGlobal,
+  cloneTarget,
+  emptyGlobal,
+  emptyTarget,
+  isGlobal,
+  pruneGlobal,
+  pruneTarget,
+  reduceGlobal,
+  reduceTarget,
+  targetOf,
+  type EscalationMark,
+  type GlobalLedger,
+  type TargetLedger,
+} from './ledger.js';
 import type { DecidedInfo, Effect, Freeze, PendingIntent, RevisionMark, RollbackRecord } from './records.js';
+
+export type { EscalationMark } from './ledger.js';
 
 /** What the database gives back at start to rebuild the root index. */
 export interface RestoredState {
@@ -21,13 +39,7 @@ export interface RestoredState {
   brakeTrippedAt: number | undefined;
 }
 
-export interface EscalationMark {
-  at: number;
-  /** The revision it was about, when it was about one. */
-  revision?: string;
-}
-
-/** A rollback holding its objects now. */
+/** A rollback holding objects now (known from its record, or from another replica's Lease). */
 export interface RunningRollback {
   id: string;
   target: Target;
@@ -56,55 +68,41 @@ export interface GuardState {
   revisions(target: Target): ReadonlyMap<string, RevisionMark>;
 }
 
-interface Mark {
-  id: string;
-  target: string;
-  at: number;
-  automatic: boolean;
+function runningOf(r: RollbackRecord): RunningRollback {
+  return { id: r.id, target: { namespace: r.namespace, name: r.name }, objects: r.objects, startedAt: r.startedAt };
 }
-
-/** Revisions kept per target; the oldest go first beyond this. */
-const REVISIONS_PER_TARGET = 50;
-const NO_REVISIONS: ReadonlyMap<string, RevisionMark> = new Map();
 
 export class StateIndex implements GuardState {
   private readonly decidedKeys = new Map<string, DecidedInfo>();
   private readonly pendingAdded = new Map<string, PendingIntent>();
   private readonly pendingClosed = new Set<string>();
-  /** Rollback start marks in start order. */
-  private readonly marks: Mark[] = [];
-  /** When each finished rollback ended, by id. */
-  private readonly ends = new Map<string, number>();
-  private readonly resets = new Map<string, number>();
-  private readonly escalations = new Map<string, EscalationMark>();
-  /** Running rollbacks by the objects they hold; `null` marks one released in this layer. */
+  /** Ledgers this layer changed (whole copies); the root holds them all. */
+  private readonly targets = new Map<string, TargetLedger>();
+  private global: GlobalLedger | undefined;
+  /** Objects held by running rollbacks; `null` marks one released in this layer. */
   private readonly holders = new Map<string, RunningRollback | null>();
-  /** Running rollbacks by id; `null` marks one finished in this layer. */
-  private readonly runningById = new Map<string, RunningRollback | null>();
-  /** Per target, a whole copy once this layer changes it. */
-  private readonly revisionMarks = new Map<string, Map<string, RevisionMark>>();
-  private freezeState: Freeze | null | undefined;
-  private brakeAt: number | undefined;
+  /** Root only: objects other replicas hold (their Leases), as of the last load. */
+  private elsewhere = new Map<string, RunningRollback>();
   /** Effects applied to this layer, in order, for merging into the parent. */
   private readonly applied: Effect[] = [];
 
   constructor(private readonly parent: StateIndex | null = null) {
-    if (!parent) this.freezeState = null;
+    if (!parent) this.global = emptyGlobal();
   }
 
   static restore(saved: RestoredState): StateIndex {
     const root = new StateIndex();
     for (const [key, info] of saved.decided) root.decidedKeys.set(key, info);
-    for (const record of saved.rollbacks) {
-      root.apply({ type: 'rollback', record });
-      if (record.finishedAt !== null && record.status !== 'running') root.ends.set(record.id, record.finishedAt);
-    }
+    for (const record of saved.rollbacks) root.apply({ type: 'rollback', record });
     for (const pending of saved.pending) root.pendingAdded.set(pending.key, pending);
-    for (const [key, at] of saved.resets) root.resets.set(key, at);
-    for (const [key, mark] of saved.escalations) root.escalations.set(key, mark);
+    for (const [key, at] of saved.resets) root.ownTarget(parseKey(key)).resetAt = at;
+    for (const [key, mark] of saved.escalations) {
+      const hash = key.lastIndexOf('#');
+      root.ownTarget(parseKey(key.slice(0, hash))).escalations[key.slice(hash + 1)] = mark;
+    }
     for (const [target, mark] of saved.revisions) root.apply({ type: 'revision-mark', target, mark });
-    root.freezeState = saved.freeze;
-    root.brakeAt = saved.brakeTrippedAt;
+    root.global!.freeze = saved.freeze;
+    root.global!.brakeTrippedAt = saved.brakeTrippedAt;
     return root;
   }
 
@@ -130,87 +128,85 @@ export class StateIndex implements GuardState {
         const key = dedupKey(r.alert);
         // A re-decided pending intent keeps pointing at its first decision only while pending.
         if (!this.decidedKeys.has(key) || r.pendingOf) this.decidedKeys.set(key, { id: r.id, decision: r.decision, at: r.at });
-        break;
-      }
-      case 'rollback': {
-        const r = effect.record;
-        this.marks.push({ id: r.id, target: targetKey(r), at: r.startedAt, automatic: r.kind === 'automatic' });
-        if (r.status === 'running') {
-          const running: RunningRollback = { id: r.id, target: { namespace: r.namespace, name: r.name }, objects: r.objects, startedAt: r.startedAt };
-          this.runningById.set(r.id, running);
-          for (const o of r.objects) this.holders.set(o, running);
-        } else if (r.finishedAt !== null) {
-          this.ends.set(r.id, r.finishedAt);
-        }
-        break;
-      }
-      case 'rollback-finished': {
-        this.ends.set(effect.id, effect.at);
-        const running = this.runningRecord(effect.id);
-        if (!running) break;
-        this.runningById.set(effect.id, null);
-        for (const o of running.objects) if (this.holder(o)?.id === effect.id) this.holders.set(o, null);
-        break;
+        return;
       }
       case 'pending-open':
         this.pendingClosed.delete(effect.pending.key);
         this.pendingAdded.set(effect.pending.key, effect.pending);
-        break;
+        return;
       case 'pending-close':
         this.pendingAdded.delete(effect.key);
         this.pendingClosed.add(effect.key);
+        return;
+      default:
         break;
-      case 'brake-trip':
-        this.brakeAt = effect.at;
-        break;
-      case 'escalation':
-        this.escalations.set(`${targetKey(effect.target)}#${effect.reason}`, { at: effect.at, revision: effect.revision });
-        break;
-      case 'guard-reset':
-        this.resets.set(targetKey(effect.target), effect.at);
-        break;
-      case 'freeze':
-        this.freezeState = effect.freeze;
-        break;
-      case 'revision-mark': {
-        const marks = this.ownRevisions(effect.target);
-        const known = marks.get(effect.mark.revision.id);
-        // A monitoring window cannot clear a quarantine; only an operator can.
-        if (known?.status === 'bad' && effect.mark.status === 'known-good') break;
-        marks.delete(effect.mark.revision.id);
-        marks.set(effect.mark.revision.id, effect.mark);
-        while (marks.size > REVISIONS_PER_TARGET) marks.delete(marks.keys().next().value!);
-        break;
-      }
-      case 'quarantine-clear': {
-        const marks = this.ownRevisions(effect.target);
-        for (const [id, mark] of marks) if (mark.status === 'bad' && (effect.revisionId === null || effect.revisionId === id)) marks.delete(id);
-        break;
-      }
-      case 'rollback-steps':
-      case 'window-open':
-      case 'window-samples':
-      case 'window-update':
-        // Windows and step logs do not feed the guards; only the store keeps them.
-        break;
+    }
+    if (isGlobal(effect)) reduceGlobal(this.ownGlobal(), effect);
+    const target = targetOf(effect);
+    if (!target) return;
+    const ledger = this.ownTarget(target);
+    const before = ledger.running;
+    reduceTarget(ledger, effect);
+    if (before !== ledger.running) this.moveHolders(before, ledger.running);
+  }
+
+  /**
+   * Replaces what the root knows of these targets and of the global switches with what the
+   * shared store holds, and marks the objects other replicas hold (Kubernetes backend).
+   */
+  load(shared: { targets: TargetLedger[]; global?: GlobalLedger; heldElsewhere?: RunningRollback[] }): void {
+    if (this.parent) throw new Error('only the root index is loaded');
+    for (const fresh of shared.targets) {
+      const key = targetKey(fresh.target);
+      const old = this.targets.get(key);
+      this.targets.set(key, cloneTarget(fresh));
+      this.moveHolders(old?.running ?? null, fresh.running);
+    }
+    if (shared.global) this.global = cloneGlobal(shared.global);
+    if (shared.heldElsewhere) this.elsewhere = new Map(shared.heldElsewhere.flatMap((held) => held.objects.map((o) => [o, held] as const)));
+  }
+
+  private moveHolders(before: RollbackRecord | null, after: RollbackRecord | null): void {
+    if (before) for (const o of before.objects) if (this.holder(o)?.id === before.id) this.holders.set(o, null);
+    if (after) {
+      const running = runningOf(after);
+      for (const o of after.objects) this.holders.set(o, running);
     }
   }
 
-  private ownRevisions(target: Target): Map<string, RevisionMark> {
+  private ownTarget(target: Target): TargetLedger {
     const key = targetKey(target);
-    let own = this.revisionMarks.get(key);
+    let own = this.targets.get(key);
     if (!own) {
-      own = new Map(this.parent?.revisions(target) ?? NO_REVISIONS);
-      this.revisionMarks.set(key, own);
+      const inherited = this.parent?.ledgerOf(key);
+      own = inherited ? cloneTarget(inherited) : emptyTarget(target);
+      this.targets.set(key, own);
     }
     return own;
   }
 
-  /** Drops rollback marks older than `before`; only on the root, which lives long. */
+  private ownGlobal(): GlobalLedger {
+    this.global ??= cloneGlobal(this.parent!.globalLedger());
+    return this.global;
+  }
+
+  private ledgerOf(key: string): TargetLedger | undefined {
+    return this.targets.get(key) ?? this.parent?.ledgerOf(key);
+  }
+
+  /** A target's ledger as this layer sees it (read-only), for the shared store and the API. */
+  target(target: Target): TargetLedger {
+    return this.ledgerOf(targetKey(target)) ?? emptyTarget(target);
+  }
+
+  globalLedger(): GlobalLedger {
+    return this.global ?? this.parent!.globalLedger();
+  }
+
+  /** Drops attempts and brake starts older than `before`; only on the root, which lives long. */
   prune(before: number): void {
-    let drop = 0;
-    while (drop < this.marks.length && this.marks[drop]!.at < before) drop++;
-    for (const m of this.marks.splice(0, drop)) if (!this.runningById.get(m.id)) this.ends.delete(m.id);
+    for (const ledger of this.targets.values()) pruneTarget(ledger, before);
+    pruneGlobal(this.global!, before);
   }
 
   decided(key: string): DecidedInfo | undefined {
@@ -232,54 +228,39 @@ export class StateIndex implements GuardState {
   }
 
   freeze(): Freeze | null {
-    return this.freezeState !== undefined ? this.freezeState : (this.parent?.freeze() ?? null);
-  }
-
-  private resetAt(key: string): number {
-    return Math.max(this.resets.get(key) ?? -Infinity, this.parent?.resetAt(key) ?? -Infinity);
-  }
-
-  /** Marks of the whole chain, oldest layer first. */
-  private allMarks(): Mark[] {
-    return this.parent ? [...this.parent.allMarks(), ...this.marks] : this.marks;
-  }
-
-  private endOf(id: string): number | undefined {
-    return this.ends.get(id) ?? this.parent?.endOf(id);
-  }
-
-  lastRollbackAt(target: Target): number | undefined {
-    const key = targetKey(target);
-    const after = this.resetAt(key);
-    let last: number | undefined;
-    for (const m of this.allMarks()) if (m.target === key && m.at > after) last = m.at;
-    return last;
-  }
-
-  lastRollbackEnd(target: Target): number | undefined {
-    const key = targetKey(target);
-    const after = this.resetAt(key);
-    let last: number | undefined;
-    for (const m of this.allMarks()) {
-      if (m.target !== key || m.at <= after) continue;
-      const end = this.endOf(m.id);
-      if (end !== undefined && (last === undefined || end > last)) last = end;
-    }
-    return last;
-  }
-
-  attemptsSince(target: Target, since: number): number {
-    const key = targetKey(target);
-    const from = Math.max(since, this.resetAt(key));
-    return this.allMarks().filter((m) => m.target === key && m.at > from).length;
-  }
-
-  rollbacksSince(since: number): number {
-    return this.allMarks().filter((m) => m.automatic && m.at > since).length;
+    return this.globalLedger().freeze;
   }
 
   brakeTrippedAt(): number | undefined {
-    return this.brakeAt ?? this.parent?.brakeTrippedAt();
+    return this.globalLedger().brakeTrippedAt;
+  }
+
+  rollbacksSince(since: number): number {
+    return this.globalLedger().automaticStarts.filter((at) => at > since).length;
+  }
+
+  /** Attempts that count: since the target's last reset. */
+  private counted(target: Target) {
+    const l = this.target(target);
+    const after = l.resetAt ?? -Infinity;
+    return l.attempts.filter((a) => a.at > after);
+  }
+
+  lastRollbackAt(target: Target): number | undefined {
+    return this.counted(target).at(-1)?.at;
+  }
+
+  lastRollbackEnd(target: Target): number | undefined {
+    const ends = this.counted(target).flatMap((a) => (a.end === undefined ? [] : [a.end]));
+    return ends.length ? Math.max(...ends) : undefined;
+  }
+
+  attemptsSince(target: Target, since: number): number {
+    return this.counted(target).filter((a) => a.at > since).length;
+  }
+
+  lastEscalation(target: Target, reason: string): EscalationMark | undefined {
+    return this.target(target).escalations[reason];
   }
 
   private holder(object: string): RunningRollback | null | undefined {
@@ -287,52 +268,56 @@ export class StateIndex implements GuardState {
     return own !== undefined ? own : this.parent?.holder(object);
   }
 
-  private runningRecord(id: string): RunningRollback | null | undefined {
-    const own = this.runningById.get(id);
-    return own !== undefined ? own : this.parent?.runningRecord(id);
+  private root(): StateIndex {
+    return this.parent ? this.parent.root() : this;
   }
 
   runningOn(objects: readonly string[]): RunningRollback | undefined {
+    const elsewhere = this.root().elsewhere;
     for (const o of objects) {
-      const h = this.holder(o);
+      const h = this.holder(o) ?? elsewhere.get(o);
       if (h) return h;
     }
     return undefined;
   }
 
-  /** Every rollback running now (the root's view: status, metrics, shutdown). */
+  /** Every rollback this replica knows to be running (status, metrics, shutdown). */
   running(): RunningRollback[] {
     const out = new Map<string, RunningRollback>();
-    for (const r of this.parent?.running() ?? []) out.set(r.id, r);
-    for (const [id, r] of this.runningById) {
-      if (r) out.set(id, r);
-      else out.delete(id);
+    for (const key of this.targetKeys()) {
+      const r = this.ledgerOf(key)?.running;
+      if (r) out.set(r.id, runningOf(r));
     }
     return [...out.values()];
   }
 
-  lastEscalation(target: Target, reason: string): EscalationMark | undefined {
-    return this.escalations.get(`${targetKey(target)}#${reason}`) ?? this.parent?.lastEscalation(target, reason);
+  private targetKeys(): Set<string> {
+    const keys = this.parent?.targetKeys() ?? new Set<string>();
+    for (const key of this.targets.keys()) keys.add(key);
+    return keys;
   }
 
   revisions(target: Target): ReadonlyMap<string, RevisionMark> {
-    return this.revisionMarks.get(targetKey(target)) ?? this.parent?.revisions(target) ?? NO_REVISIONS;
+    return new Map(this.target(target).revisions.map((m) => [m.revision.id, m]));
   }
 
   /** Every target with revisions on record (the quarantine API). */
   revisionTargets(): Target[] {
-    const keys = new Set<string>(this.parent?.revisionTargets().map(targetKey) ?? []);
-    for (const key of this.revisionMarks.keys()) keys.add(key);
-    return [...keys].map((key) => {
-      const slash = key.indexOf('/');
-      return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-    });
+    return [...this.targetKeys()].map(parseKey).filter((t) => this.target(t).revisions.length > 0);
   }
 
   /** Targets with a counted rollback since `since`, newest start per target. */
   recentTargets(since: number): Map<string, number> {
     const out = new Map<string, number>();
-    for (const m of this.allMarks()) if (m.at > since && m.at > this.resetAt(m.target)) out.set(m.target, m.at);
+    for (const key of this.targetKeys()) {
+      const last = this.lastRollbackAt(parseKey(key));
+      if (last !== undefined && last > since) out.set(key, last);
+    }
     return out;
   }
+}
+
+function parseKey(key: string): Target {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
