@@ -3,7 +3,7 @@
  * graceful shutdown that unwinds it (stop intake, finish in-flight work, close the store).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -24,6 +24,8 @@ import type { Effect, RollbackRecord, RollbackStatus } from './store/records.js'
 import { buildNotifiers } from './notify/build.js';
 import { LogNotifier } from './notify/log.js';
 import { Notifications } from './notify/notifier.js';
+import { kubernetesBackend, type KubernetesBackend } from './store/kubernetes/backend.js';
+import type { Takeover } from './store/kubernetes/takeover.js';
 import { SqliteStore } from './store/sqlite.js';
 import { StateIndex } from './store/state-index.js';
 import { VERSION } from './version.js';
@@ -74,6 +76,9 @@ export class Service {
   private readonly notifications: Notifications;
   private readonly credentialsNote: string;
   private readonly channelsNote: string;
+  /** The Kubernetes state backend, when replicas share the state. */
+  readonly backend: KubernetesBackend | null = null;
+  private takeover: Takeover | null = null;
 
   constructor(private readonly opts: ServiceOptions) {
     const { config, log } = opts;
@@ -107,6 +112,10 @@ export class Service {
     });
     this.channelsNote = `notifications: log${channels.map((c) => `, ${c.describe()}`).join('')}`;
     this.notifications = new Notifications([new LogNotifier(log), ...channels], this.metrics, log);
+    if (config.state.backend === 'kubernetes') {
+      if (!this.kube) throw new StartupError('state.backend kubernetes keeps the shared state in the cluster, but no cluster is configured: set KUBECONFIG or run in a pod with a service account');
+      this.backend = kubernetesBackend({ kube: this.kube, config, state: this.state, clock, log, env: opts.env ?? process.env, horizonMs: this.stateHorizon() });
+    }
     this.dispatcher = new Dispatcher({
       config,
       store: this.store,
@@ -116,6 +125,7 @@ export class Service {
       log,
       notifications: this.notifications,
       executor: null,
+      shared: this.backend?.ledger ?? null,
     });
     if (this.kube) {
       this.executor = new Executor({
@@ -128,6 +138,7 @@ export class Service {
         record: (effects) => this.dispatcher.record(effects),
         decisionOf: (id) => this.store.decision(id),
         onFinished: (rollback, status, serving) => this.afterRollback(rollback, status, serving?.name ?? rollback.name),
+        hold: this.backend ? (rollback) => this.backend!.keeper.hold(rollback) : undefined,
       });
       this.dispatcher.attachExecutor(this.executor);
 
@@ -162,8 +173,21 @@ export class Service {
       prometheus: prometheus.client,
       receiverUrl: config.notifications.receiverUrl,
       startedAt: now,
+      shared: this.backend?.ledger ?? null,
+      replica: this.backend?.identity ?? hostname(),
     });
-    this.recoverInterrupted(restored.rollbacks.filter((r) => r.status === 'running'), now);
+    if (this.backend) {
+      // Replicas share running rollbacks through Leases: whichever replica finds one orphaned adopts it.
+      const executor = this.executor!;
+      this.takeover = this.backend.startTakeover((rollback) => {
+        this.dispatcher.recordLocally([{ type: 'rollback', record: rollback }]).then(
+          () => void executor.execute(rollback, { resume: true }),
+          (err: Error) => log.error({ rollbackId: rollback.id, err: err.message }, 'could not record an adopted rollback'),
+        );
+      });
+    } else {
+      this.recoverInterrupted(restored.rollbacks.filter((r) => r.status === 'running'), now);
+    }
     this.dispatcher.start();
     this.monitor?.resume();
     this.pruneTimer = setInterval(() => this.prune(clock.now()), PRUNE_EVERY_MS).unref();
@@ -289,6 +313,7 @@ export class Service {
     }
     await this.dispatcher.drain();
     this.dispatcher.stop();
+    await this.takeover?.stop();
     // In-flight rollbacks stop at a safe point; what is left resumes at the next start.
     await this.executor?.stop(this.opts.config.shutdownGraceMs);
     await this.monitor?.stop();
@@ -307,6 +332,7 @@ export class Service {
       `triggers: ${c.rollback.triggers.map((t) => `${t.name}${t.actAfterMs ? ` (acts after ${formatDuration(t.actAfterMs)})` : ''}${t.automatic ? '' : ' (notify only)'}`).join(', ')}`,
       this.credentialsNote,
       this.channelsNote,
+      this.backend?.describe() ?? `state: sqlite (one replica) in ${this.store.path}`,
       `guards: cooldown ${formatDuration(c.rollback.cooldownMs)}, ${c.rollback.maximumRetries} attempts per ${formatDuration(c.rollback.retryWindowMs)}, brake ${c.rollback.brake.max} per ${formatDuration(c.rollback.brake.windowMs)}`,
     ];
   }

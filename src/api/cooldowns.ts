@@ -7,7 +7,8 @@ import type { ApiDeps } from './deps.js';
 
 export function cooldownsRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.get('/api/v1/cooldowns', requireReader(deps.credentials), (_req, res) => {
+  router.get('/api/v1/cooldowns', requireReader(deps.credentials), async (_req, res) => {
+    await deps.shared?.refreshAll();
     res.json({ cooldowns: activeCooldowns(deps.state, deps.config.rollback, deps.clock.now()) });
   });
   router.delete('/api/v1/cooldowns/:namespace/:name', requireOperator(deps.credentials), async (req, res) => {

@@ -7,6 +7,7 @@ import type { PrometheusClient } from '../monitoring/prometheus.js';
 import type { Credentials } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
 import type { SqliteStore } from '../store/sqlite.js';
+import type { SharedLedger } from '../store/shared-ledger.js';
 import type { StateIndex } from '../store/state-index.js';
 
 /** What the operator API reads and changes. */
@@ -29,4 +30,8 @@ export interface ApiDeps {
   /** The receiver's own public URL, for links in reports and notifications. */
   receiverUrl?: string;
   startedAt: number;
+  /** The ledger shared between replicas (Kubernetes backend): listing views refresh it first. */
+  shared: SharedLedger | null;
+  /** This replica, in answers, so a reader knows which replica's records they see. */
+  replica: string;
 }

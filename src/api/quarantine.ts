@@ -52,9 +52,10 @@ export function quarantineView(state: StateIndex, filter: { target?: Target; sta
 
 export function quarantineRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.get('/api/v1/quarantine', requireReader(deps.credentials), (req, res) => {
+  router.get('/api/v1/quarantine', requireReader(deps.credentials), async (req, res) => {
     const q = parseOr400(quarantineQuerySchema, queryOf(req), res, 'query');
     if (!q) return;
+    await deps.shared?.refreshAll();
     const target = q.namespace && q.name ? { namespace: q.namespace, name: q.name } : undefined;
     res.json({ revisions: quarantineView(deps.state, { target, status: q.status }) });
   });
@@ -71,6 +72,7 @@ export function quarantineRouter(deps: ApiDeps): Router {
       return;
     }
     const target = { namespace, name };
+    await deps.shared?.refresh([target]);
     const bad = [...deps.state.revisions(target).values()].filter((m) => m.status === 'bad' && (revision === undefined || m.revision.id === revision));
     if (revision !== undefined && bad.length === 0) {
       res.status(404).json({ error: `revision ${revision} is not quarantined for ${namespace}/${name}` });

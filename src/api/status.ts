@@ -21,6 +21,8 @@ export function statusRouter(deps: ApiDeps): Router {
     }
     res.json({
       mode: deps.config.dryRun ? 'dry-run' : 'live',
+      replica: deps.replica,
+      stateBackend: deps.config.state.backend,
       draining: deps.draining(),
       freeze: freeze ? { frozen: true, since: new Date(freeze.since).toISOString(), reason: freeze.reason } : { frozen: false },
       brake: {

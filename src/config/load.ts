@@ -32,6 +32,7 @@ export interface Config {
   allowUnauthenticatedWebhook: boolean;
   stateDir: string;
   retentionMs: number;
+  state: { backend: 'sqlite' | 'kubernetes'; namespace?: string; leaseDurationMs: number };
   dryRun: boolean;
   logLevel: LogLevel;
   prometheusUrl: string;
@@ -119,6 +120,7 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
   if (cfg.store.retention < guardWindow) {
     problems.push(`store.retention: must be at least the longest guard window (${guardWindow / 1000}s), or restarts would forget guard state`);
   }
+  if (cfg.state.leaseDuration < 3000) problems.push('state.leaseDuration: must be at least 3s (Leases are renewed every third of it)');
   const [blue, green] = cfg.execution.blueGreen.colors;
   if (blue === green) problems.push(`execution.blueGreen.colors: the two colours must differ, got "${blue}" twice`);
   if (problems.length > 0) throw new ConfigError(source, problems);
@@ -132,6 +134,7 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
     allowUnauthenticatedWebhook: cfg.auth.allowUnauthenticatedWebhook,
     stateDir: env.ROLLBACK_STATE_DIR || cfg.store.dir || './data',
     retentionMs: cfg.store.retention,
+    state: { backend: cfg.state.backend, namespace: cfg.state.namespace, leaseDurationMs: cfg.state.leaseDuration },
     dryRun,
     logLevel,
     prometheusUrl,

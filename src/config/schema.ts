@@ -197,6 +197,20 @@ export const configFileSchema = z
       .object({ dir: z.string().min(1).optional(), retention: duration.prefault('7d') })
       .strict()
       .prefault({}),
+    /**
+     * Where the guards' state lives (SPEC §4): `sqlite` (one replica, the embedded file) or
+     * `kubernetes` (replicas share it through Leases and ConfigMaps in `namespace`; each
+     * keeps its own decision records in the local SQLite file).
+     */
+    state: z
+      .object({
+        backend: z.enum(['sqlite', 'kubernetes']).default('sqlite'),
+        namespace: namespaceName.optional(),
+        /** How long a Lease holds without renewal before another replica takes the rollback over. */
+        leaseDuration: duration.prefault('15s'),
+      })
+      .strict()
+      .prefault({}),
     rollback: rollback.prefault({}),
     /** Environment names (the seed's `--environment production`) mapped to a namespace, or to a namespace and workload. */
     environments: z

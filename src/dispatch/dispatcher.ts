@@ -13,16 +13,18 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { decide, decideOperator, type Decision, type OperatorDecision, type OperatorRequest } from '../decide.js';
-import type { ClusterRead, Executor } from '../execution/executor.js';
+import { ClusterUnavailableError, type ClusterRead, type Executor } from '../execution/executor.js';
 import type { ClusterView } from '../guards/guard.js';
 import { intentFor, matchTrigger } from '../matching/intent.js';
 import { checkTarget } from '../matching/target.js';
-import { dedupKey, type Alert, type StrategyName, type Target } from '../model.js';
+import { dedupKey, targetKey, type Alert, type StrategyName, type Target } from '../model.js';
 import { newId } from '../ids.js';
 import type { ParsedPayload } from '../intake/payload.js';
 import type { Metrics } from '../metrics.js';
 import type { Notifications } from '../notify/notifier.js';
 import type { Effect, PendingIntent, RollbackRecord } from '../store/records.js';
+import { targetOf } from '../store/ledger.js';
+import { isShared, type SharedLedger } from '../store/shared-ledger.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import type { StateIndex } from '../store/state-index.js';
 import { PendingTimer } from './pending-timer.js';
@@ -37,13 +39,34 @@ export interface DispatcherDeps {
   notifications: Notifications;
   /** null: no cluster configured; the cluster-side guards are skipped and say so. */
   executor: Executor | null;
+  /** The ledger shared between replicas (Kubernetes backend); null: this process is the only writer (SQLite). */
+  shared?: SharedLedger | null;
 }
 
 type Work =
-  | { kind: 'payload'; payload: ParsedPayload; cluster: ClusterView | null }
-  | { kind: 'redecide'; due: PendingIntent[]; cluster: ClusterView | null }
+  | { kind: 'payload'; payload: ParsedPayload; cluster: ClusterView | null; targets: Target[] }
+  | { kind: 'redecide'; due: PendingIntent[]; cluster: ClusterView | null; targets: Target[] }
   | { kind: 'operator'; request: OperatorRequest; cluster: ClusterView }
-  | { kind: 'effects'; effects: Effect[] };
+  | { kind: 'effects'; effects: Effect[] }
+  /** Recorded here only: a rollback adopted from another replica, already in the shared state. */
+  | { kind: 'local'; effects: Effect[] };
+
+/** A shared decision lost this many races in a row: answer 503 and let the sender retry. */
+const MAX_SHARED_ATTEMPTS = 5;
+
+/** The targets whose shared state a piece of work decides on. */
+function targetsOf(work: Work): Target[] {
+  switch (work.kind) {
+    case 'payload':
+    case 'redecide':
+      return work.targets;
+    case 'operator':
+      return [work.request.target];
+    case 'effects':
+    case 'local':
+      return work.effects.flatMap((e) => targetOf(e) ?? []);
+  }
+}
 
 type Outcome = { decisions: Decision[]; operator?: OperatorDecision };
 
@@ -68,6 +91,8 @@ export class Dispatcher {
   private queue: Queued[] = [];
   private arriving = 0;
   private flushScheduled = false;
+  /** The Kubernetes backend decides item by item with awaits in between: one flush at a time. */
+  private flushing = false;
   private readonly pendingTimer: PendingTimer;
   private readonly idle = new Set<() => void>();
   /** Pending intents overdue at start wait until this time (rollback.startupGrace). */
@@ -112,8 +137,8 @@ export class Dispatcher {
     // Counted from arrival, so a shutdown waits for payloads still reading the cluster.
     this.arriving++;
     try {
-      const cluster = await this.clusterView(payload.alerts);
-      return (await this.enqueue({ kind: 'payload', payload, cluster })).decisions;
+      const { cluster, targets } = await this.read(payload.alerts);
+      return (await this.enqueue({ kind: 'payload', payload, cluster, targets })).decisions;
     } finally {
       this.arriving--;
       this.notifyIdle();
@@ -127,6 +152,7 @@ export class Dispatcher {
     this.arriving++;
     try {
       const cluster = await executor.view([{ target: request.target, strategy: request.strategy }]);
+      await this.deps.shared?.refresh([request.target]);
       return { decision: (await this.enqueue({ kind: 'operator', request, cluster })).operator!, cluster };
     } finally {
       this.arriving--;
@@ -139,18 +165,18 @@ export class Dispatcher {
     const executor = this.deps.executor;
     if (!executor) throw new Error('operator rollbacks need a cluster');
     const cluster = await executor.view([{ target: request.target, strategy: request.strategy }]);
+    await this.deps.shared?.refresh([request.target]);
     return { decision: this.decideAll({ kind: 'operator', request, cluster }, this.deps.state.layer()).operator!, cluster };
   }
 
   /**
    * Reads, once per target, what the cluster-side guards need — only for alerts that
    * could get that far, so Alertmanager's re-sends never touch the API server — and at
-   * most `rollback.maxTargetsPerPayload` targets.
+   * most `rollback.maxTargetsPerPayload` targets; with a shared ledger, its current state
+   * for those targets too.
    */
-  private async clusterView(alerts: Alert[], pending = false): Promise<ClusterView | null> {
-    const executor = this.deps.executor;
-    if (!executor) return null;
-    const { config, state } = this.deps;
+  private async read(alerts: Alert[], pending = false): Promise<{ cluster: ClusterView | null; targets: Target[] }> {
+    const { config, state, executor, shared } = this.deps;
     const candidates: { target: Target; strategy: StrategyName }[] = [];
     for (const alert of alerts) {
       if (alert.status !== 'firing' || (!pending && state.decided(dedupKey(alert)))) continue;
@@ -159,7 +185,9 @@ export class Dispatcher {
       const check = checkTarget(intentFor(alert, trigger), config.rollback, config.execution);
       if (check.ok) candidates.push({ target: check.target, strategy: check.strategy });
     }
-    return executor.view(candidates, config.rollback.maxTargetsPerPayload);
+    const targets = candidates.map((c) => c.target);
+    const [cluster] = await Promise.all([executor ? executor.view(candidates, config.rollback.maxTargetsPerPayload) : null, shared?.refresh(targets)]);
+    return { cluster, targets };
   }
 
   /** Operator changes (freeze, cooldown reset, quarantine clearing) go through the same commit path. */
@@ -167,10 +195,15 @@ export class Dispatcher {
     await this.enqueue({ kind: 'effects', effects });
   }
 
+  /** Records effects in this replica's store only (a rollback adopted from another replica). */
+  async recordLocally(effects: Effect[]): Promise<void> {
+    await this.enqueue({ kind: 'local', effects });
+  }
+
   /** Decides without recording or changing anything (`/api/v1/simulate`). */
   async simulate(payload: ParsedPayload): Promise<Decision[]> {
-    const cluster = await this.clusterView(payload.alerts);
-    return this.decideAll({ kind: 'payload', payload, cluster }, this.deps.state.layer()).decisions;
+    const { cluster, targets } = await this.read(payload.alerts);
+    return this.decideAll({ kind: 'payload', payload, cluster, targets }, this.deps.state.layer()).decisions;
   }
 
   /** Resolves once nothing is queued (graceful shutdown). */
@@ -185,11 +218,11 @@ export class Dispatcher {
     const due = this.deps.state.pendingIntents().filter((p) => this.heldUntil(p) <= now);
     if (due.length > 0) {
       try {
-        const cluster = await this.clusterView(
+        const { cluster, targets } = await this.read(
           due.map((p) => p.alert),
           true,
         );
-        await this.enqueue({ kind: 'redecide', due, cluster });
+        await this.enqueue({ kind: 'redecide', due, cluster, targets });
       } catch (err) {
         this.deps.log.error({ err: (err as Error).message }, 'could not decide pending intents; retrying in 5s');
         this.pendingTimer.schedule(now + 5000);
@@ -202,11 +235,14 @@ export class Dispatcher {
   private enqueue(work: Work): Promise<Outcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ work, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing) return;
+    this.flushScheduled = true;
+    setImmediate(() => (this.deps.shared ? void this.flushShared() : this.flush()));
   }
 
   private decideAll(work: Work, layer: StateIndex): Outcome {
@@ -230,6 +266,7 @@ export class Dispatcher {
         return { decisions: [], operator };
       }
       case 'effects':
+      case 'local':
         for (const e of work.effects) layer.apply(e);
         return { decisions: [] };
     }
@@ -283,8 +320,51 @@ export class Dispatcher {
     this.notifyIdle();
   }
 
+  /**
+   * The Kubernetes backend: each item is decided on the state as refreshed, its shared
+   * effects published (CAS, Leases), and only then recorded locally and merged. A lost
+   * race refreshes those targets and decides the item again.
+   */
+  private async flushShared(): Promise<void> {
+    this.flushScheduled = false;
+    this.flushing = true;
+    const items = this.queue;
+    this.queue = [];
+    for (const item of items) {
+      try {
+        const outcome = await this.admitShared(item.work);
+        this.afterCommit(outcome);
+        item.resolve(outcome);
+      } catch (err) {
+        this.deps.log.error({ err: (err as Error).message, work: item.work.kind }, 'deciding on the shared state failed; not recorded');
+        item.reject(err instanceof ClusterUnavailableError || err instanceof StoreUnavailableError ? err : new StoreUnavailableError((err as Error).message));
+      }
+    }
+    this.flushing = false;
+    if (this.queue.length > 0) this.scheduleFlush();
+    this.notifyIdle();
+  }
+
+  private async admitShared(work: Work): Promise<Outcome> {
+    const shared = this.deps.shared!;
+    for (let attempt = 1; ; attempt++) {
+      const layer = this.deps.state.layer();
+      const outcome = this.decideAll(work, layer);
+      const published = work.kind === 'local' ? [] : layer.effects().filter(isShared);
+      if (published.length === 0 || (await shared.publish(published)) === 'ok') {
+        this.deps.store.transaction(() => {
+          for (const e of layer.effects()) this.deps.store.write(e);
+        });
+        layer.mergeIntoParent();
+        return outcome;
+      }
+      if (attempt >= MAX_SHARED_ATTEMPTS) throw new StoreUnavailableError(`lost ${attempt} races for the shared state of ${targetsOf(work).map(targetKey).join(', ')}; retry`);
+      await shared.refresh(targetsOf(work));
+    }
+  }
+
   private notifyIdle(): void {
-    if (this.queue.length > 0 || this.arriving > 0) return;
+    if (this.queue.length > 0 || this.arriving > 0 || this.flushing) return;
     for (const resolve of this.idle) resolve();
     this.idle.clear();
   }

@@ -22,7 +22,7 @@ import { targetKey, type Pin, type RollbackKind, type StrategyName, type Target 
 import type { Notifications } from '../notify/notifier.js';
 import type { DecisionRecord, Effect, RollbackRecord, RollbackStatus, RollbackStep } from '../store/records.js';
 import { stepState } from './expectations.js';
-import { InterruptedError } from './interrupted.js';
+import { InterruptedError, OwnershipLostError } from './interrupted.js';
 import { blueGreen } from './strategies/blue-green.js';
 import { deploymentUndo } from './strategies/deployment-undo.js';
 import { scaleSwap } from './strategies/scale-swap.js';
@@ -55,6 +55,13 @@ export interface ExecutorDeps {
   decisionOf: (id: string) => DecisionRecord | undefined;
   /** Called once a live rollback has finished and is recorded (opens the monitoring window). */
   onFinished?: (rollback: RollbackRecord, status: RollbackStatus, serving: Target | undefined) => void;
+  /** Keeps the rollback's Leases while it runs (Kubernetes backend); `lost` aborts when another replica took it over. */
+  hold?: (rollback: RollbackRecord) => RunHold;
+}
+
+export interface RunHold {
+  lost: AbortSignal;
+  release(): void;
 }
 
 type RequestStep = Extract<PlanStep, { action: 'request' }>;
@@ -75,6 +82,9 @@ interface Run {
   steps: RollbackStep[];
   deadline: number;
   read: KubeReader;
+  /** Aborted by shutdown or by losing the rollback's Leases: stop at the next safe point. */
+  stop: AbortSignal;
+  lost?: AbortSignal;
 }
 
 export class Executor {
@@ -211,12 +221,14 @@ export class Executor {
     let status: RollbackStatus = 'success';
     let escalation: EscalationReason | undefined;
     let summary = '';
-    if (resume) steps.push(this.step('resumed', 'the receiver restarted while this rollback was running; comparing the cluster with the pinned plan'));
+    if (resume) steps.push(this.step('resumed', 'the rollback was cut off (restart, or its replica died); comparing the cluster with the pinned plan'));
     else this.deps.notifications.emit({ type: 'rollback_started', rollback, decision });
+    const hold = this.deps.hold?.(rollback);
+    const stop = hold ? AbortSignal.any([this.stopping.signal, hold.lost]) : this.stopping.signal;
     try {
       if (!strategy) throw new PlanError(`strategy ${rollback.strategy} is not available in this build`);
       if (!rollback.pin) throw new PlanError('no pinned destination on record (admitted by an older version); nothing was sent');
-      const run: Run = { rollback, pin: rollback.pin, strategy, steps, deadline, read: this.reader(deadline, steps) };
+      const run: Run = { rollback, pin: rollback.pin, strategy, steps, deadline, read: this.reader(deadline, steps), stop, lost: hold?.lost };
       const inspection = await strategy.inspect(run.read, rollback);
       object = inspection.object;
       serving = strategy.verifies(rollback, run.pin)[0];
@@ -239,10 +251,11 @@ export class Executor {
       summary = await this.verify(run, rollback.kind === 'emergency' ? verifyUntil : Math.min(deadline, verifyUntil));
     } catch (err) {
       summary = (err as Error).message;
-      if (err instanceof InterruptedError) {
-        steps.push(this.step('interrupted', summary));
+      if (err instanceof InterruptedError || err instanceof OwnershipLostError) {
+        steps.push(this.step(err instanceof OwnershipLostError ? 'handed-over' : 'interrupted', summary));
         await this.progress(rollback, steps);
         log.warn({ rollbackId: rollback.id }, summary);
+        hold?.release();
         return;
       }
       if (err instanceof VerificationError) {
@@ -256,6 +269,7 @@ export class Executor {
       }
     }
     await this.finish(rollback, { status, escalation, summary, steps, object, serving, decision });
+    hold?.release();
   }
 
   private async finish(
@@ -301,15 +315,31 @@ export class Executor {
   private async apply(run: Run, plan: PlanStep[], careful: boolean): Promise<void> {
     for (const s of plan) {
       // Between steps is the safe point: nothing half-sent, the Service never switched to a colour not ready.
-      if (this.stopping.signal.aborted) throw new InterruptedError();
+      this.checkpoint(run);
       if (s.action === 'wait') {
         const until = Math.min(run.deadline, this.deps.clock.now() + (s.timeoutMs ?? this.deps.config.execution.verifyTimeoutMs));
-        const status = await waitForRollout(run.read, s.deployment, until, this.deps.clock, this.stopping.signal);
+        const status = await this.interruptible(run, () => waitForRollout(run.read, s.deployment, until, this.deps.clock, run.stop));
         run.steps.push(this.step('waited', `${s.description}: ${status.message}`));
         continue;
       }
       await this.write(run, s, careful);
       await this.progress(run.rollback, run.steps);
+    }
+  }
+
+  /** Stops here when shutdown asked, or when another replica owns the rollback now. */
+  private checkpoint(run: Run): void {
+    if (run.lost?.aborted) throw new OwnershipLostError();
+    if (run.stop.aborted) throw new InterruptedError();
+  }
+
+  /** An interrupted wait is an interruption, or a lost ownership when that is why. */
+  private async interruptible<T>(run: Run, wait: () => Promise<T>): Promise<T> {
+    try {
+      return await wait();
+    } catch (err) {
+      if (err instanceof InterruptedError && run.lost?.aborted) throw new OwnershipLostError();
+      throw err;
     }
   }
 
@@ -353,12 +383,12 @@ export class Executor {
     const messages: string[] = [];
     const read = this.reader(deadline, run.steps);
     for (const target of run.strategy.verifies(run.rollback, run.pin)) {
-      const status = await waitForRollout(read, target, deadline, this.deps.clock, this.stopping.signal);
+      const status = await this.interruptible(run, () => waitForRollout(read, target, deadline, this.deps.clock, run.stop));
       run.steps.push(this.step('verified', status.message));
       messages.push(status.message);
     }
     for (const template of this.deps.config.execution.probes.urls) {
-      const result = await probe(probeUrl(template, run.rollback), this.deps.config.execution.probes.intervalMs, deadline, this.deps.clock, this.stopping.signal);
+      const result = await this.interruptible(run, () => probe(probeUrl(template, run.rollback), this.deps.config.execution.probes.intervalMs, deadline, this.deps.clock, run.stop));
       run.steps.push(this.step('probe', result));
       messages.push(result);
     }

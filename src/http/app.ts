@@ -22,6 +22,11 @@ const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 export function createApp(deps: ApiDeps & { log: Logger }): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // With replicas, each keeps its own decision records: every answer says whose they are.
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('X-Rollback-Receiver-Replica', deps.replica);
+    next();
+  });
   app.set('etag', false);
   app.use(
     pinoHttp({

@@ -29,6 +29,11 @@ export const paths = {
   service: (namespace: string, name: string) => `/api/v1/namespaces/${ns(namespace)}/services/${obj(name)}`,
   pods: (namespace: string, selector: string) => `/api/v1/namespaces/${ns(namespace)}/pods?labelSelector=${encodeURIComponent(selector)}`,
   events: (namespace: string) => `/api/v1/namespaces/${ns(namespace)}/events`,
+  leases: (namespace: string, selector?: string) =>
+    `/apis/coordination.k8s.io/v1/namespaces/${ns(namespace)}/leases${selector ? `?labelSelector=${encodeURIComponent(selector)}` : ''}`,
+  lease: (namespace: string, name: string) => `/apis/coordination.k8s.io/v1/namespaces/${ns(namespace)}/leases/${obj(name)}`,
+  configMaps: (namespace: string, selector?: string) => `/api/v1/namespaces/${ns(namespace)}/configmaps${selector ? `?labelSelector=${encodeURIComponent(selector)}` : ''}`,
+  configMap: (namespace: string, name: string) => `/api/v1/namespaces/${ns(namespace)}/configmaps/${obj(name)}`,
 };
 
 export interface LabelSelector {

@@ -32,6 +32,8 @@ export interface TargetLedger {
   escalations: Record<string, EscalationMark>;
   /** An operator's reset: attempts before it no longer count. */
   resetAt?: number;
+  /** The objects the last rollback changed: where the summary annotation goes. */
+  objects?: string[];
 }
 
 export interface GlobalLedger {
@@ -82,6 +84,7 @@ export function reduceTarget(l: TargetLedger, effect: Effect): void {
     case 'rollback': {
       const r = effect.record;
       if (l.attempts.some((a) => a.id === r.id)) break;
+      l.objects = r.objects;
       l.attempts.push({ id: r.id, at: r.startedAt, automatic: r.kind === 'automatic', ...(r.status !== 'running' && r.finishedAt !== null ? { end: r.finishedAt } : {}) });
       if (r.status === 'running') l.running = r;
       break;
