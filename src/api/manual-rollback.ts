@@ -17,7 +17,7 @@ import type { ApiDeps } from './deps.js';
 import { parseOr400 } from './query.js';
 import { rollbackView } from './rollbacks.js';
 
-const body = z
+export const body = z
   .object({
     environment: z.string().min(1).optional(),
     namespace: z.string().min(1).optional(),
