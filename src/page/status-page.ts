@@ -41,7 +41,7 @@ const DECISION_TONE: Partial<Record<DecisionValue, 'acted' | 'held' | 'attention
 const STYLE = `
 :root { color-scheme: light dark; --muted: #6b7280; --line: #d1d5db; --ok: #15803d; --bad: #b91c1c; --warn: #b45309; --act: #1d4ed8; }
 * { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; padding: 12px; max-width: 1200px; overflow-wrap: anywhere; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; padding: 12px; max-width: 1200px; overflow-wrap: break-word; }
 h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 20px 0 6px; border-bottom: 1px solid var(--line); padding-bottom: 2px; }
 .meta, .empty { color: var(--muted); margin: 4px 0; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-weight: 600; border: 1px solid currentColor; white-space: nowrap; }
@@ -52,7 +52,7 @@ h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 20px 0 6p
 .on { color: var(--bad); } .off { color: var(--ok); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 4px 6px; border-bottom: 1px solid var(--line); }
-th { font-weight: 600; color: var(--muted); }
+th { font-weight: 600; color: var(--muted); white-space: nowrap; }
 .decision { font-family: ui-monospace, monospace; }
 .tone-acted { color: var(--act); } .tone-held { color: var(--warn); } .tone-attention { color: var(--bad); font-weight: 600; }
 .status-success, .status-recovered { color: var(--ok); } .status-failed, .status-escalated, .status-breached { color: var(--bad); } .status-running, .status-active { color: var(--act); }
@@ -61,7 +61,7 @@ th { font-weight: 600; color: var(--muted); }
 figure { margin: 0; } figcaption { font-size: 12px; color: var(--muted); }
 .chart { width: 100%; height: auto; display: block; }
 .chart .axis { stroke: var(--line); } .chart .series { fill: none; stroke: var(--act); stroke-width: 1.5; }
-.chart .threshold { stroke: var(--bad); stroke-dasharray: 4 3; } .chart .threshold-label { fill: var(--bad); font-size: 10px; }
+.chart .threshold { stroke: var(--bad); stroke-dasharray: 4 3; } .chart .threshold-label { fill: var(--bad); font-size: 8px; }
 .chart .sample.ok { fill: var(--ok); } .chart .sample.breach { fill: var(--bad); } .chart .sample.unknown { fill: none; stroke: var(--muted); stroke-width: 1.5; }
 @media (max-width: 640px) {
   table, tbody, tr, td { display: block; width: 100%; } thead { display: none; }
@@ -154,6 +154,8 @@ function pendingIntents(deps: ApiDeps, now: number): SafeHtml {
 
 function windowCard(deps: ApiDeps, w: WindowRecord, now: number): SafeHtml {
   const samples = deps.store.samples(w.id);
+  // A running window is drawn up to now, so its samples spread over the chart instead of crowding the left edge.
+  const drawnUntil = w.finishedAt === null ? Math.min(w.endsAt, now) : w.endsAt;
   const configured = deps.config.monitoring.metrics;
   const metrics = [...new Set([...configured.map((m) => m.name), ...samples.map((s) => s.metric)])];
   const figures = metrics.map((metric) => {
@@ -163,10 +165,10 @@ function windowCard(deps: ApiDeps, w: WindowRecord, now: number): SafeHtml {
     const breaches = own.filter((s) => s.state === 'breach').length;
     const unknown = own.filter((s) => s.state === 'unknown').length;
     const caption = `${metric}: ${own.length} samples${last ? `, last ${last.value === null ? 'no data' : formatValue(last.value)}` : ''}${threshold === null ? ', no threshold (observed only)' : `, threshold ${formatValue(threshold)}`}${breaches ? `, ${breaches} over` : ''}${unknown ? `, ${unknown} unknown` : ''}`;
-    return html`<figure>${sampleChart({ metric, samples: own, threshold, from: w.startedAt, to: w.endsAt })}<figcaption>${caption}</figcaption></figure>`;
+    return html`<figure>${sampleChart({ metric, samples: own, threshold, from: w.startedAt, to: drawnUntil })}<figcaption>${caption}</figcaption></figure>`;
   });
-  const when =
-    w.status === 'active' ? html`ends in ${span(w.endsAt - now)} (${utc(w.endsAt)})` : html`ended ${w.finishedAt === null ? '' : utc(w.finishedAt)}`;
+  // A breached window keeps sampling until it ends: running is "not finished", whatever the status.
+  const when = w.finishedAt === null ? html`ends in ${span(w.endsAt - now)} (${utc(w.endsAt)})` : html`ended ${utc(w.finishedAt)}`;
   return html`<div class="window" data-window="${w.id}">
 <div><b>${w.namespace}/${w.deployment}</b> <span class="badge status-${w.status}">${w.status}</span>${w.escalation ? html` escalated: ${w.escalation}` : ''}</div>
 <p class="meta">opened ${utc(w.startedAt)}, every ${span(w.intervalMs)}; ${when}${w.rollbackId ? html` · after rollback ${reportLink(w.rollbackId)}` : ' · opened by an operator'}</p>
@@ -176,7 +178,7 @@ function windowCard(deps: ApiDeps, w: WindowRecord, now: number): SafeHtml {
 
 function windows(deps: ApiDeps, now: number): SafeHtml {
   const all = deps.store.windows();
-  const shown = [...all.filter((w) => w.status === 'active'), ...all.filter((w) => w.status !== 'active').slice(0, FINISHED_WINDOWS)];
+  const shown = [...all.filter((w) => w.finishedAt === null), ...all.filter((w) => w.finishedAt !== null).slice(0, FINISHED_WINDOWS)];
   if (!shown.length) return html`<p class="empty">No monitoring window yet (one opens after every successful live rollback).</p>`;
   return html`${shown.map((w) => windowCard(deps, w, now))}`;
 }
