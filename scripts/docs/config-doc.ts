@@ -21,7 +21,7 @@ function descriptionOf(keys: Record<string, string>, key: string, used: Set<stri
   return keys[match];
 }
 
-export function configurationRows(): Row[] {
+function configurationRows(): Row[] {
   const root = toJson(configFileSchema);
   // The trigger list's entries are validated by one of two schemas (z.unknown + transform): document both forms.
   const triggers = root.properties!.rollback!.properties!.triggers!;

@@ -6,7 +6,7 @@
 import type { SampleState } from '../store/records.js';
 import { html, type SafeHtml } from './html.js';
 
-export interface ChartSample {
+interface ChartSample {
   at: number;
   value: number | null;
   state: SampleState;
@@ -17,7 +17,7 @@ const HEIGHT = 90;
 const PAD = 6;
 
 /** Four significant digits: enough to compare with a threshold, short enough for a label. */
-export function formatValue(value: number): string {
+export function shortNumber(value: number): string {
   return String(Number(value.toPrecision(4)));
 }
 
@@ -30,14 +30,14 @@ export function sampleChart(opts: { metric: string; samples: readonly ChartSampl
   const y = (value: number) => HEIGHT - PAD - (Math.max(0, value) / top) * (HEIGHT - 2 * PAD);
   const round = (n: number) => Math.round(n * 10) / 10;
   const points = known.map((s) => `${round(x(s.at))},${round(y(s.value))}`).join(' ');
-  const label = `${metric}: ${samples.length} sample${samples.length === 1 ? '' : 's'}${threshold === null ? ', no threshold' : `, threshold ${formatValue(threshold)}`}`;
+  const label = `${metric}: ${samples.length} sample${samples.length === 1 ? '' : 's'}${threshold === null ? ', no threshold' : `, threshold ${shortNumber(threshold)}`}`;
   return html`<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${label}" data-metric="${metric}">
 <line class="axis" x1="${PAD}" y1="${HEIGHT - PAD}" x2="${WIDTH - PAD}" y2="${HEIGHT - PAD}"/>
-${threshold === null ? '' : html`<line class="threshold" x1="${PAD}" y1="${round(y(threshold))}" x2="${WIDTH - PAD}" y2="${round(y(threshold))}" data-threshold="${threshold}"/><text class="threshold-label" x="${WIDTH - PAD}" y="${round(y(threshold)) - 3}" text-anchor="end">threshold ${formatValue(threshold)}</text>`}
+${threshold === null ? '' : html`<line class="threshold" x1="${PAD}" y1="${round(y(threshold))}" x2="${WIDTH - PAD}" y2="${round(y(threshold))}" data-threshold="${threshold}"/><text class="threshold-label" x="${WIDTH - PAD}" y="${round(y(threshold)) - 3}" text-anchor="end">threshold ${shortNumber(threshold)}</text>`}
 ${known.length > 1 ? html`<polyline class="series" points="${points}"/>` : ''}
 ${samples.map(
   (s) =>
-    html`<circle class="sample ${s.state}" cx="${round(x(s.at))}" cy="${s.value === null ? HEIGHT - PAD : round(y(s.value))}" r="3"><title>${new Date(s.at).toISOString().slice(11, 19)} ${metric} ${s.value === null ? 'no data' : formatValue(s.value)} (${s.state})</title></circle>`,
+    html`<circle class="sample ${s.state}" cx="${round(x(s.at))}" cy="${s.value === null ? HEIGHT - PAD : round(y(s.value))}" r="3"><title>${new Date(s.at).toISOString().slice(11, 19)} ${metric} ${s.value === null ? 'no data' : shortNumber(s.value)} (${s.state})</title></circle>`,
 )}
 </svg>`;
 }

@@ -13,10 +13,10 @@ import { DECISION_MEANINGS } from '../decision-meanings.js';
 import { requireOperator } from '../http/auth.js';
 import type { DecisionValue } from '../model.js';
 import type { DecisionRecord, RollbackRecord, WindowRecord } from '../store/records.js';
-import { formatValue, sampleChart } from './chart.js';
+import { shortNumber, sampleChart } from './chart.js';
 import { html, SafeHtml, type HtmlValue } from './html.js';
 
-export const REFRESH_SECONDS = 10;
+const REFRESH_SECONDS = 10;
 const RECENT_DECISIONS = 50;
 const RECENT_ROLLBACKS = 20;
 const FINISHED_WINDOWS = 5;
@@ -164,7 +164,7 @@ function windowCard(deps: ApiDeps, w: WindowRecord, now: number): SafeHtml {
     const last = own.at(-1);
     const breaches = own.filter((s) => s.state === 'breach').length;
     const unknown = own.filter((s) => s.state === 'unknown').length;
-    const caption = `${metric}: ${own.length} samples${last ? `, last ${last.value === null ? 'no data' : formatValue(last.value)}` : ''}${threshold === null ? ', no threshold (observed only)' : `, threshold ${formatValue(threshold)}`}${breaches ? `, ${breaches} over` : ''}${unknown ? `, ${unknown} unknown` : ''}`;
+    const caption = `${metric}: ${own.length} samples${last ? `, last ${last.value === null ? 'no data' : shortNumber(last.value)}` : ''}${threshold === null ? ', no threshold (observed only)' : `, threshold ${shortNumber(threshold)}`}${breaches ? `, ${breaches} over` : ''}${unknown ? `, ${unknown} unknown` : ''}`;
     return html`<figure>${sampleChart({ metric, samples: own, threshold, from: w.startedAt, to: drawnUntil })}<figcaption>${caption}</figcaption></figure>`;
   });
   // A breached window keeps sampling until it ends: running is "not finished", whatever the status.
@@ -196,7 +196,7 @@ function decisions(records: readonly DecisionRecord[]): SafeHtml {
   return table(['decided', 'alert', 'target', 'trigger', 'decision', 'reason', 'report'], rows, 'No alert has been decided yet.');
 }
 
-export function renderStatusPage(deps: ApiDeps): SafeHtml {
+function renderStatusPage(deps: ApiDeps): SafeHtml {
   const now = deps.clock.now();
   const mode = deps.config.dryRun ? 'dry-run' : 'live';
   const rollbacks = deps.store.rollbacks(RUNNING_SCAN);
