@@ -9,6 +9,8 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
   },
   testTimeout: 30000,
+  // The default reporter, then one plain `N passed, N failed` line to end the run.
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   // One real kube-apiserver + controllers per run (envtest style), shared by namespace.
   globalSetup: '<rootDir>/test/envtest/global-setup.ts',
   globalTeardown: '<rootDir>/test/envtest/global-teardown.ts',

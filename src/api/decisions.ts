@@ -6,7 +6,7 @@ import { DECISIONS } from '../model.js';
 import type { ApiDeps } from './deps.js';
 import { parseOr400, queryOf } from './query.js';
 
-const query = z
+export const query = z
   .object({
     namespace: z.string().min(1).optional(),
     name: z.string().min(1).optional(),

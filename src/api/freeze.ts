@@ -6,7 +6,7 @@ import type { ApiDeps } from './deps.js';
 import { jsonBody } from '../intake/json-body.js';
 import { parseOr400 } from './query.js';
 
-const body = z.object({ reason: z.string().max(1000).default('') }).strict();
+export const body = z.object({ reason: z.string().max(1000).default('') }).strict();
 
 export function freezeRouter(deps: ApiDeps): Router {
   const router = Router();

@@ -86,7 +86,6 @@ export function quarantineRouter(deps: ApiDeps): Router {
       message: bad.length ? `cleared ${bad.length} quarantined revision(s): automatic rollbacks may go to them again` : 'nothing was quarantined',
     });
   };
-  router.delete('/api/v1/quarantine/:namespace/:name', requireOperator(deps.credentials), clear);
-  router.delete('/api/v1/quarantine/:namespace/:name/:revision', requireOperator(deps.credentials), clear);
+  router.delete('/api/v1/quarantine/:namespace/:name{/:revision}', requireOperator(deps.credentials), clear);
   return router;
 }

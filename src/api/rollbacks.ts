@@ -8,7 +8,7 @@ import type { ApiDeps } from './deps.js';
 import { rollbackWindow } from './windows.js';
 import { parseOr400, queryOf } from './query.js';
 
-const query = z
+export const query = z
   .object({
     namespace: z.string().min(1).optional(),
     name: z.string().min(1).optional(),

@@ -39,7 +39,7 @@ export function rollbackWindow(store: SqliteStore, rollbackId: string) {
   return w ? windowView(w, store.samples(w.id)) : null;
 }
 
-const listQuery = z
+export const listQuery = z
   .object({
     namespace: z.string().min(1).optional(),
     name: z.string().min(1).optional(),
@@ -48,7 +48,7 @@ const listQuery = z
   .strict()
   .refine((q) => (q.namespace === undefined) === (q.name === undefined), { message: 'namespace and name go together' });
 
-const startBody = z
+export const startBody = z
   .object({
     environment: z.string().min(1).optional(),
     namespace: z.string().min(1).optional(),

@@ -1,5 +1,6 @@
 /** Flag parsers: a bad value stops the command with a message naming it. */
 import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../config/duration.js';
 
 export function portArg(value: string): number {
   const n = Number(value);
@@ -15,4 +16,12 @@ export function urlArg(value: string): string {
 export function revisionArg(value: string): number {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a revision number (1, 2, …)`);
   return Number(value);
+}
+
+/** Seconds or a Prometheus-style duration, checked here so a typo fails before anything is sent. */
+export function durationArg(value: string): number | string {
+  const parsed = /^\d+$/.test(value) ? Number(value) : value;
+  const ms = parseDuration(parsed);
+  if (typeof ms === 'string') throw new InvalidArgumentError(ms);
+  return parsed;
 }

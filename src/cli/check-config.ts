@@ -4,9 +4,11 @@ import { formatDuration } from '../config/duration.js';
 import { formatMatcher } from '../matching/matchers.js';
 import { createLogger } from '../log.js';
 import { buildNotifiers } from '../notify/build.js';
+import { triggerView } from '../api/status.js';
 import { exitWith } from './fail.js';
+import { print, type OutputFormat } from './output.js';
 
-export function checkConfigCommand(opts: { config?: string }): void {
+export function checkConfigCommand(opts: { config?: string; output: OutputFormat }): void {
   try {
     const c = loadConfig(opts.config);
     // Reads the channels' secrets now, so a missing one fails here rather than at start.
@@ -28,7 +30,32 @@ export function checkConfigCommand(opts: { config?: string }): void {
       `monitoring: ${c.monitoring.enabled ? `${formatDuration(c.monitoring.durationMs)} every ${formatDuration(c.monitoring.intervalMs)} via ${c.prometheusUrl}: ${c.monitoring.metrics.map((m) => `${m.name}${m.threshold === null ? '' : ` > ${m.threshold}`}`).join(', ')}` : 'off'}`,
       `notifications: log${channels.map((ch) => `, ${ch.describe()}`).join('')}`,
     ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    const seconds = (ms: number) => ms / 1000;
+    const summary = {
+      valid: true,
+      file: c.file,
+      mode: c.dryRun ? 'dry-run' : 'live',
+      automaticRollbacks: r.enabled && r.automatic,
+      triggers: r.triggers.map(triggerView),
+      cooldownSeconds: seconds(r.cooldownMs),
+      maximumRetries: r.maximumRetries,
+      retryWindowSeconds: seconds(r.retryWindowMs),
+      brake: { max: r.brake.max, windowSeconds: seconds(r.brake.windowMs) },
+      namespaces: r.namespaces,
+      requireOptIn: r.requireOptIn,
+      state: { dir: c.stateDir, retentionSeconds: seconds(c.retentionMs) },
+      port: c.port,
+      monitoring: c.monitoring.enabled
+        ? {
+            durationSeconds: seconds(c.monitoring.durationMs),
+            intervalSeconds: seconds(c.monitoring.intervalMs),
+            prometheusUrl: c.prometheusUrl,
+            metrics: c.monitoring.metrics.map((m) => ({ name: m.name, threshold: m.threshold })),
+          }
+        : null,
+      notifications: ['log', ...channels.map((ch) => ch.describe())],
+    };
+    print(opts.output, summary, () => lines.join('\n'));
   } catch (err) {
     exitWith(err);
   }

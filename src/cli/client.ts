@@ -1,4 +1,5 @@
 /** A small HTTP client for the commands that talk to a running receiver. */
+import { EXIT, exitCodeForStatus } from './exit-codes.js';
 import { CliError } from './fail.js';
 
 export async function callReceiver(url: string, init: RequestInit = {}): Promise<unknown> {
@@ -9,7 +10,8 @@ export async function callReceiver(url: string, init: RequestInit = {}): Promise
   try {
     res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(30_000) });
   } catch (err) {
-    throw new CliError(`cannot reach ${url}: ${(err as Error).message}`);
+    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+    throw new CliError(`cannot reach ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, EXIT.unavailable);
   }
   const text = await res.text();
   let body: unknown = text;
@@ -20,7 +22,12 @@ export async function callReceiver(url: string, init: RequestInit = {}): Promise
   }
   if (!res.ok) {
     const detail = typeof body === 'object' && body !== null ? JSON.stringify(body, null, 2) : text;
-    throw new CliError(`${init.method ?? 'GET'} ${url} answered ${res.status}: ${detail}`);
+    throw new CliError(`${init.method ?? 'GET'} ${url} answered ${res.status}: ${detail}`, exitCodeForStatus(res.status));
   }
   return body;
+}
+
+/** POSTs a JSON body to a path of the receiver. */
+export function postToReceiver(base: string, path: string, body: unknown): Promise<unknown> {
+  return callReceiver(new URL(path, base).toString(), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 }

@@ -4,7 +4,8 @@ import { createLogger } from '../log.js';
 import { guardProcess } from '../process-guard.js';
 import { Service } from '../service.js';
 import { VERSION } from '../version.js';
-import { exitWith } from './fail.js';
+import { EXIT } from './exit-codes.js';
+import { CliError, exitWith } from './fail.js';
 
 export async function serveCommand(opts: { config?: string; port?: number }): Promise<void> {
   let service: Service;
@@ -29,7 +30,8 @@ export async function serveCommand(opts: { config?: string; port?: number }): Pr
     await service.close();
     exitWith(err);
   }
-  const address = await service.listen(opts.port ?? config.port).catch((err: Error) => exitWith(err));
+  const port = opts.port ?? config.port;
+  const address = await service.listen(port).catch((err: Error) => exitWith(new CliError(`cannot listen on :${port}: ${err.message}`, EXIT.unavailable)));
   log.info({ port: address.port }, `rollback-receiver ${VERSION} listening on :${address.port}`);
 
   let stopping = false;

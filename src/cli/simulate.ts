@@ -8,10 +8,29 @@ import { decide } from '../decide.js';
 import { parsePayload } from '../intake/parse.js';
 import { toResponse } from '../intake/response.js';
 import { StateIndex } from '../store/state-index.js';
-import { callReceiver } from './client.js';
+import type { DecisionResponse } from '../intake/response.js';
+import { postToReceiver } from './client.js';
 import { CliError, exitWith } from './fail.js';
+import { print, type OutputFormat } from './output.js';
+import { planLines } from './rollback.js';
 
-export async function simulateCommand(opts: { file: string; config?: string; url?: string }): Promise<void> {
+interface Simulation {
+  simulated: true;
+  state: string;
+  decisions: (DecisionResponse & { plan?: Parameters<typeof planLines>[0] | null })[];
+}
+
+function simulationText(s: Simulation): string {
+  return [
+    `simulated against ${s.state}; nothing was recorded`,
+    ...s.decisions.flatMap((d) => [
+      `${d.decision.padEnd(17)} ${d.namespace && d.name ? `${d.namespace}/${d.name}` : '-'} (trigger ${d.trigger ?? 'none'}): ${d.reason}`,
+      ...(d.plan ? planLines(d.plan).map((l) => `    ${l}`) : []),
+    ]),
+  ].join('\n');
+}
+
+export async function simulateCommand(opts: { file: string; config?: string; url?: string; output: OutputFormat }): Promise<void> {
   try {
     if (opts.url && opts.config) throw new CliError('use --config (offline) or --url (a running receiver), not both');
     let text: string;
@@ -27,12 +46,8 @@ export async function simulateCommand(opts: { file: string; config?: string; url
       throw new CliError(`${opts.file} is not JSON: ${(err as Error).message}`);
     }
     if (opts.url) {
-      const answer = await callReceiver(new URL('/api/v1/simulate', opts.url).toString(), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+      const answer = (await postToReceiver(opts.url, '/api/v1/simulate', body)) as Omit<Simulation, 'state'>;
+      print(opts.output, { ...answer, state: `the live state of ${opts.url}` }, simulationText);
       return;
     }
     const parsed = parsePayload(body);
@@ -46,7 +61,7 @@ export async function simulateCommand(opts: { file: string; config?: string; url
       for (const e of d.effects) state.apply(e);
       return { ...toResponse(d), rollbackId: undefined };
     });
-    process.stdout.write(`${JSON.stringify({ simulated: true, state: 'empty (offline)', decisions }, null, 2)}\n`);
+    print(opts.output, { simulated: true, state: 'an empty state (offline)', decisions }, simulationText);
   } catch (err) {
     exitWith(err);
   }

@@ -13,7 +13,7 @@ import { issueMessage } from './issues.js';
 
 const SIZE = /^(\d+)\s*(b|kb|kib|mb|mib)?$/i;
 const SIZE_UNIT: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1000 * 1000, mib: 1024 * 1024 };
-const byteSize = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+export const byteSize = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
   if (typeof value === 'number') return value;
   const m = SIZE.exec(value.trim());
   if (!m) {
@@ -23,12 +23,12 @@ const byteSize = z.union([z.number().int().positive(), z.string()]).transform((v
   return Number(m[1]) * (SIZE_UNIT[(m[2] ?? 'b').toLowerCase()] ?? 1);
 });
 
-const namespaceName = z.string().superRefine((ns, ctx) => {
+export const namespaceName = z.string().superRefine((ns, ctx) => {
   const problem = namespaceProblem(ns);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const matcher = z.string().transform((text, ctx): Matcher => {
+export const matcher = z.string().transform((text, ctx): Matcher => {
   try {
     return parseMatcher(text);
   } catch (err) {
@@ -41,7 +41,7 @@ const matcher = z.string().transform((text, ctx): Matcher => {
 const strategy = z.enum(STRATEGIES);
 
 /** The richer trigger form: a name, Alertmanager matchers and per-trigger policy. */
-const namedTrigger = z
+export const namedTrigger = z
   .object({
     name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'trigger names use letters, digits, "_", "." and "-"'),
     matchers: z.array(matcher).optional(),
@@ -61,7 +61,7 @@ export const SEED_TRIGGER_KEYS = {
   cpuThreshold: 'cpu',
   memoryThreshold: 'memory',
 } as const;
-const seedTrigger = z
+export const seedTrigger = z
   .object({
     healthCheckFailures: z.number().int().positive(),
     errorRateThreshold: z.number().positive().max(1),

@@ -1,4 +1,4 @@
-/** The express application: intake, the operator API, health and metrics. */
+/** The express application: intake, the operator API, the status page, health and metrics. */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
@@ -9,12 +9,14 @@ import { freezeRouter } from '../api/freeze.js';
 import { healthRouter } from '../api/health.js';
 import { manualRollbackRouter } from '../api/manual-rollback.js';
 import { metricsRouter } from '../api/metrics.js';
+import { openApiRouter } from '../api/openapi.js';
 import { quarantineRouter } from '../api/quarantine.js';
 import { rollbacksRouter } from '../api/rollbacks.js';
 import { simulateRouter } from '../api/simulate.js';
 import { statusRouter } from '../api/status.js';
 import { windowsRouter } from '../api/windows.js';
 import { webhookRouter } from '../intake/webhook.js';
+import { statusPageRouter } from '../page/status-page.js';
 import { answerFor } from './errors.js';
 
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
@@ -60,6 +62,8 @@ export function createApp(deps: ApiDeps & { log: Logger }): express.Express {
   app.use(quarantineRouter(deps));
   app.use(freezeRouter(deps));
   app.use(statusRouter(deps));
+  app.use(openApiRouter(deps));
+  app.use(statusPageRouter(deps));
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: `no route ${req.method} ${req.path}` });
   });

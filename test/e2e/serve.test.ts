@@ -93,13 +93,13 @@ describe('rollback-receiver check-config and simulate', () => {
 
   it('rejects bad flags with a message naming them', async () => {
     const r = await runCli(['serve', '--port', 'eighty']);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/"eighty" is not a port number/);
   });
 
   it('simulate decides a payload offline against an empty state', async () => {
     const body = payload([alert({ fingerprint: 'sim0000000000001' }), alert({ fingerprint: 'sim0000000000002' }), alert({ labels: { rollback_trigger: 'disk' } })]);
-    const r = await runCli(['simulate', '--file', '-'], {}, JSON.stringify(body));
+    const r = await runCli(['simulate', '--file', '-', '--output', 'json'], {}, JSON.stringify(body));
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { decisions: { decision: string }[] };
     expect(out.decisions.map((d) => d.decision)).toEqual(['dry_run', 'cooldown', 'no_match']);

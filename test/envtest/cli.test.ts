@@ -39,7 +39,7 @@ describe('rollback-receiver rollback', () => {
   });
 
   it('--dry-run prints the plan; the real run restores the tagged revision', async () => {
-    const dry = await runCli(['rollback', '--url', svc.url, '--environment', 'production', '--rollback-tag', 'v1.1.0', '--reason', 'Performance degradation in v1.2.0', '--dry-run'], TOKENS);
+    const dry = await runCli(['rollback', '--url', svc.url, '--environment', 'production', '--rollback-tag', 'v1.1.0', '--reason', 'Performance degradation in v1.2.0', '--dry-run', '--output', 'json'], TOKENS);
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
     const plan = JSON.parse(dry.stdout) as { plan: { method: string; path: string }[]; validation: string | null };
@@ -47,7 +47,7 @@ describe('rollback-receiver rollback', () => {
     expect(plan.plan).toEqual([expect.objectContaining({ method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/rust-ai-ide?fieldManager=rollback-receiver` })]);
     expect(k.image(await k.read(ns, 'rust-ai-ide'))).toBe('ide:v1.2.0');
 
-    const live = await runCli(['rollback', '--url', svc.url, '--environment', 'production', '--rollback-tag', 'v1.1.0', '--reason', 'Performance degradation in v1.2.0'], TOKENS);
+    const live = await runCli(['rollback', '--url', svc.url, '--environment', 'production', '--rollback-tag', 'v1.1.0', '--reason', 'Performance degradation in v1.2.0', '-o', 'json'], TOKENS);
     expect(live.code).toBe(0);
     expect(JSON.parse(live.stdout)).toMatchObject({ kind: 'manual', status: 'running', namespace: ns, name: 'rust-ai-ide' });
     await waitFor(async () => k.image(await k.read(ns, 'rust-ai-ide')) === 'ide:v1.1.0', 20_000);
@@ -72,10 +72,10 @@ describe('rollback-receiver rollback', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown environment \\"staging\\" (configured: production)');
     const noToken = await runCli(['rollback', '--url', svc.url, '--environment', 'production', '--reason', 'x'], {});
-    expect(noToken.code).toBe(2);
+    expect(noToken.code).toBe(5);
     expect(noToken.stderr).toContain('answered 401');
     const badRevision = await runCli(['rollback', '--url', svc.url, '--environment', 'production', '--to-revision', 'latest', '--reason', 'x'], TOKENS);
-    expect(badRevision.code).not.toBe(0);
+    expect(badRevision.code).toBe(2);
     expect(badRevision.stderr).toContain('"latest" is not a revision number');
   }, 60_000);
 });

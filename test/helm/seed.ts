@@ -1,5 +1,5 @@
 /**
- * The Helm values blocks of the operations document (../shared/seed/rollback-procedures.md),
+ * The Helm values blocks of the seed operations document (rollback-procedures.md),
  * kept verbatim in test/fixtures/seed-helm-values.yaml so the repo tests itself: `rollback:`
  * (Automated Rollback > Configuration) and `monitoring.enhanced` (Monitoring After
  * Rollback). The chart must take both unchanged.
