@@ -154,6 +154,7 @@ export class Service {
           notifications: this.notifications,
           sampler: opts.sampler ?? prometheus,
           record: (effects) => this.dispatcher.record(effects),
+          share: this.backend?.windows ?? null,
         })
       : null;
     this.app = createApp({
@@ -179,12 +180,16 @@ export class Service {
     if (this.backend) {
       // Replicas share running rollbacks through Leases: whichever replica finds one orphaned adopts it.
       const executor = this.executor!;
-      this.takeover = this.backend.startTakeover((rollback) => {
-        this.dispatcher.recordLocally([{ type: 'rollback', record: rollback }]).then(
-          () => void executor.execute(rollback, { resume: true }),
-          (err: Error) => log.error({ rollbackId: rollback.id, err: err.message }, 'could not record an adopted rollback'),
-        );
-      });
+      const monitor = this.monitor;
+      this.takeover = this.backend.startTakeover(
+        (rollback) => {
+          this.dispatcher.recordLocally([{ type: 'rollback', record: rollback }]).then(
+            () => void executor.execute(rollback, { resume: true }),
+            (err: Error) => log.error({ rollbackId: rollback.id, err: err.message }, 'could not record an adopted rollback'),
+          );
+        },
+        monitor ? (shared) => monitor.adopt(shared) : null,
+      );
     } else {
       this.recoverInterrupted(restored.rollbacks.filter((r) => r.status === 'running'), now);
     }

@@ -29,6 +29,7 @@ export function windowView(w: WindowRecord, samples: SampleRecord[]) {
     endsAt: iso(w.endsAt),
     finishedAt: iso(w.finishedAt),
     intervalSeconds: w.intervalMs / 1000,
+    note: w.note ?? null,
     samples: samples.map((s) => ({ at: iso(s.at), metric: s.metric, value: s.value, threshold: s.threshold, state: s.state, detail: s.detail })),
   };
 }

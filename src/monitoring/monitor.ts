@@ -17,6 +17,8 @@ import type { Effect, SampleRecord, WindowRecord, WindowStatus } from '../store/
 import type { SqliteStore } from '../store/sqlite.js';
 import { classify, escalationFor, formatValue, missedTicks, type Escalation, type Reading } from './evaluate.js';
 import type { MonitoringSettings } from './settings.js';
+import type { RunHold } from '../execution/executor.js';
+import type { SharedWindow, WindowShare } from './window-share.js';
 
 export interface MetricSpec {
   name: string;
@@ -45,12 +47,17 @@ export interface MonitorDeps {
   notifications: Notifications;
   sampler: Sampler;
   record: (effects: Effect[]) => Promise<void>;
+  /** Replicas: the window's state in the cluster, and its ownership (null with SQLite). */
+  share?: WindowShare | null;
 }
 
 interface Running {
   window: WindowRecord;
   samples: SampleRecord[];
+  /** The last sample another replica took, for a window adopted from it. */
+  sampledUntil?: number;
   escalated: Set<string>;
+  hold?: RunHold;
   task?: ScheduledTask;
   /** Ticks run one after another, in order, even when a catch-up overlaps the schedule. */
   chain: Promise<void>;
@@ -81,13 +88,35 @@ export class Monitor {
       finishedAt: null,
     };
     await this.deps.record([{ type: 'window-open', window }]);
+    await this.shared('open', () => this.deps.share!.opened(window));
     this.deps.log.info({ windowId: window.id, rollbackId, target: `${target.namespace}/${target.name}`, endsAt: new Date(window.endsAt).toISOString() }, 'monitoring window opened');
     this.run({ window, samples: [], escalated: new Set(), chain: Promise.resolve() });
     return window;
   }
 
-  /** Resumes every window left open by a previous process, catching up on missed samples. */
+  /** Takes over a window whose replica died: sampling goes on from the last sample it took. */
+  async adopt(shared: SharedWindow): Promise<void> {
+    const at = this.deps.clock.now();
+    const note = `${shared.window.note ? `${shared.window.note}; ` : ''}samples until ${shared.lastSampleAt === null ? 'its start' : new Date(shared.lastSampleAt).toISOString()} were taken by replica ${shared.owner}, this replica took it over at ${new Date(at).toISOString()}`;
+    const window: WindowRecord = { ...shared.window, note };
+    await this.deps.record([{ type: 'window-open', window }]);
+    this.deps.log.warn({ windowId: window.id, from: shared.owner }, 'taking over a monitoring window whose replica stopped renewing its Lease');
+    this.run({ window, samples: [], sampledUntil: shared.lastSampleAt ?? undefined, escalated: new Set(shared.escalated), chain: Promise.resolve() });
+  }
+
+  /** Calls the share, if any; its failures are logged, never fatal to the window. */
+  private async shared(what: string, call: () => Promise<void>): Promise<void> {
+    if (!this.deps.share) return;
+    try {
+      await call();
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, `could not ${what} the monitoring window's shared state`);
+    }
+  }
+
+  /** Resumes every window left open by a previous process, catching up on missed samples (with replicas, the takeover does). */
   resume(): void {
+    if (this.deps.share) return;
     for (const window of this.deps.store.windows({ status: 'active' })) {
       const samples = this.deps.store.samples(window.id);
       const escalated = new Set(window.escalation ? [window.escalation] : []);
@@ -101,7 +130,11 @@ export class Monitor {
     if (this.stopped) return;
     this.running.set(r.window.id, r);
     this.deps.metrics.windowsActive.set(this.running.size);
-    const last = r.samples.at(-1)?.at;
+    if (this.deps.share) {
+      r.hold = this.deps.share.hold(r.window);
+      r.hold.lost.addEventListener('abort', () => void this.handOver(r));
+    }
+    const last = r.samples.at(-1)?.at ?? r.sampledUntil;
     const now = this.deps.clock.now();
     for (const at of missedTicks(r.window.startedAt, last, r.window.intervalMs, Math.min(now, r.window.endsAt))) this.enqueue(r, at);
     if (now >= r.window.endsAt) {
@@ -116,7 +149,7 @@ export class Monitor {
     r.chain = r.chain
       .then(async () => {
         if (!this.running.has(r.window.id) || this.stopped) return;
-        const lastAt = r.samples.at(-1)?.at ?? -Infinity;
+        const lastAt = r.samples.at(-1)?.at ?? r.sampledUntil ?? -Infinity;
         // After a rollback, a tick sooner than minRateWindow after the start would have to judge the time before it.
         const settled = at !== undefined && (r.window.rollbackId === null || at - r.window.startedAt >= this.deps.settings.minRateWindowMs);
         if (at !== undefined && settled && at <= r.window.endsAt && at > lastAt) await this.sample(r, at);
@@ -152,6 +185,19 @@ export class Monitor {
     }
     this.deps.log.info({ windowId: r.window.id, at: new Date(at).toISOString(), samples: samples.map((s) => `${s.metric}=${s.value === null ? 'none' : formatValue(s.value)} ${s.state}`) }, 'monitoring sample');
     await this.deps.record(effects);
+    await this.shared('update', () => this.deps.share!.sampled({ window: r.window, lastSampleAt: at, escalated: [...r.escalated], owner: '' }));
+  }
+
+  /** Another replica owns the window now: stop sampling here; this replica's record says so. */
+  private async handOver(r: Running): Promise<void> {
+    if (!this.running.delete(r.window.id)) return;
+    this.deps.metrics.windowsActive.set(this.running.size);
+    await r.task?.destroy();
+    r.hold?.release();
+    const note = `handed over to another replica at ${new Date(this.deps.clock.now()).toISOString()}; its later samples are in that replica's records`;
+    await this.deps.record([{ type: 'window-update', id: r.window.id, status: 'stopped', escalation: r.window.escalation, finishedAt: null, note }]).catch((err: Error) =>
+      this.deps.log.warn({ windowId: r.window.id, err: err.message }, 'could not record a handed-over window'),
+    );
   }
 
   private escalate(r: Running, escalation: Escalation): void {
@@ -178,6 +224,7 @@ export class Monitor {
     this.running.delete(r.window.id);
     this.deps.metrics.windowsActive.set(this.running.size);
     await r.task?.destroy();
+    r.hold?.release();
     const now = this.deps.clock.now();
     const status: WindowStatus = r.window.status === 'active' ? 'recovered' : r.window.status;
     r.window = { ...r.window, status, finishedAt: now };
@@ -188,6 +235,7 @@ export class Monitor {
       effects.push({ type: 'revision-mark', target: rollback, mark: { revision: rollback.pin.to, status: 'known-good', since: now, rollbackId: rollback.id } });
     }
     await this.deps.record(effects);
+    await this.shared('close', () => this.deps.share!.closed(r.window));
     this.deps.log.info({ windowId: r.window.id, status }, 'monitoring window ended');
     if (status === 'recovered' && rollback) {
       const decision = rollback.decisionId ? this.deps.store.decision(rollback.decisionId) : undefined;
@@ -212,6 +260,7 @@ export class Monitor {
     await Promise.all([...this.running.values()].map(async (r) => {
       await r.task?.destroy();
       await r.chain;
+      r.hold?.release();
     }));
     this.running.clear();
   }

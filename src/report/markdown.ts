@@ -180,6 +180,7 @@ export function renderReport(input: ReportInput): string {
     const breaches = w.samples.filter((s) => s.state === 'breach').length;
     const unknown = w.samples.filter((s) => s.state === 'unknown').length;
     push(`Monitoring: ${w.window.status}; ${w.samples.length} sample(s), ${breaches} breach(es), ${unknown} unknown.`);
+    if (w.window.note) push('', `Sample history is split between replicas: ${w.window.note}.`);
   }
   push('');
 

@@ -108,6 +108,8 @@ export interface WindowRecord {
   /** Why it escalated (monitoring_breach, monitoring_unknown), once. */
   escalation: string | null;
   finishedAt: number | null;
+  /** With replicas: who else took samples of it (its history is split between their records). */
+  note?: string | null;
 }
 
 export type SampleState = 'ok' | 'breach' | 'unknown';
@@ -145,4 +147,4 @@ export type Effect =
   | { type: 'freeze'; freeze: Freeze | null }
   | { type: 'window-open'; window: WindowRecord }
   | { type: 'window-samples'; samples: SampleRecord[] }
-  | { type: 'window-update'; id: string; status: WindowStatus; escalation: string | null; finishedAt: number | null };
+  | { type: 'window-update'; id: string; status: WindowStatus; escalation: string | null; finishedAt: number | null; note?: string };

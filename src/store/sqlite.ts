@@ -76,7 +76,8 @@ CREATE TABLE IF NOT EXISTS windows (
   interval_ms INTEGER NOT NULL,
   status TEXT NOT NULL,
   escalation TEXT,
-  finished_at INTEGER
+  finished_at INTEGER,
+  note TEXT
 );
 CREATE INDEX IF NOT EXISTS windows_rollback ON windows(rollback_id);
 CREATE INDEX IF NOT EXISTS windows_status ON windows(status);
@@ -97,6 +98,7 @@ const ADDED_COLUMNS: [table: string, column: string, definition: string][] = [
   ['rollbacks', 'objects', `TEXT NOT NULL DEFAULT '[]'`],
   ['rollbacks', 'pin', 'TEXT'],
   ['escalations', 'revision', 'TEXT'],
+  ['windows', 'note', 'TEXT'],
 ];
 
 export interface DecisionQuery {
@@ -185,10 +187,10 @@ export class SqliteStore {
       getRollback: this.db.prepare<[string], RollbackRow>(`SELECT * FROM rollbacks WHERE id = ?`),
       ping: this.db.prepare(`SELECT 1`),
       openWindow: this.db.prepare(
-        `INSERT INTO windows (id, rollback_id, namespace, name, deployment, started_at, ends_at, interval_ms, status, escalation, finished_at)
-         VALUES (@id, @rollbackId, @namespace, @name, @deployment, @startedAt, @endsAt, @intervalMs, @status, @escalation, @finishedAt)`,
+        `INSERT OR REPLACE INTO windows (id, rollback_id, namespace, name, deployment, started_at, ends_at, interval_ms, status, escalation, finished_at, note)
+         VALUES (@id, @rollbackId, @namespace, @name, @deployment, @startedAt, @endsAt, @intervalMs, @status, @escalation, @finishedAt, @note)`,
       ),
-      updateWindow: this.db.prepare(`UPDATE windows SET status = ?, escalation = ?, finished_at = ? WHERE id = ?`),
+      updateWindow: this.db.prepare(`UPDATE windows SET status = ?, escalation = ?, finished_at = ?, note = COALESCE(?, note) WHERE id = ?`),
       addSample: this.db.prepare(
         `INSERT OR REPLACE INTO samples (window_id, at, metric, value, threshold, state, detail) VALUES (@windowId, @at, @metric, @value, @threshold, @state, @detail)`,
       ),
@@ -297,14 +299,14 @@ export class SqliteStore {
         s.setSetting.run('freeze', JSON.stringify(effect.freeze));
         break;
       case 'window-open':
-        s.openWindow.run(effect.window);
+        s.openWindow.run({ ...effect.window, note: effect.window.note ?? null });
         break;
       case 'window-samples':
         // SQLite has no NaN: an unknown sample's value is NULL.
         for (const sample of effect.samples) s.addSample.run({ ...sample, value: sample.value !== null && Number.isFinite(sample.value) ? sample.value : null });
         break;
       case 'window-update':
-        s.updateWindow.run(effect.status, effect.escalation, effect.finishedAt, effect.id);
+        s.updateWindow.run(effect.status, effect.escalation, effect.finishedAt, effect.note ?? null, effect.id);
         break;
     }
   }
@@ -500,6 +502,7 @@ interface WindowRow {
   status: WindowRecord['status'];
   escalation: string | null;
   finished_at: number | null;
+  note: string | null;
 }
 
 function toWindow(r: WindowRow): WindowRecord {
@@ -515,6 +518,7 @@ function toWindow(r: WindowRow): WindowRecord {
     status: r.status,
     escalation: r.escalation,
     finishedAt: r.finished_at,
+    note: r.note,
   };
 }
 

@@ -16,14 +16,17 @@ import { LeaseLocks } from './leases.js';
 import { ownNamespace } from './namespace.js';
 import { writeSummary } from './summary.js';
 import { LeaseKeeper, Takeover } from './takeover.js';
+import { KubernetesWindows } from './windows.js';
+import type { SharedWindow } from '../../monitoring/window-share.js';
 
 export interface KubernetesBackend {
   namespace: string;
   identity: string;
   ledger: KubernetesLedger;
   keeper: LeaseKeeper;
-  /** Starts scanning for rollbacks to take over; `resume` records one locally and resumes it. */
-  startTakeover(resume: (rollback: RollbackRecord) => void): Takeover;
+  windows: KubernetesWindows;
+  /** Starts scanning for rollbacks and windows to take over: `resume` records a rollback locally and resumes it, `adoptWindow` samples on. */
+  startTakeover(resume: (rollback: RollbackRecord) => void, adoptWindow: ((shared: SharedWindow) => Promise<void>) | null): Takeover;
   describe(): string;
 }
 
@@ -53,13 +56,24 @@ export function kubernetesBackend(deps: {
     onTargetChanged: (l) => void writeSummary(kube, l, config.rollback.cooldownMs, clock, log),
   });
   const keeper = new LeaseKeeper(locks, durationMs, log);
+  const windows = new KubernetesWindows(kube, namespace, locks, keeper, clock);
   return {
     namespace,
     identity,
     ledger,
     keeper,
-    startTakeover(resume) {
-      const takeover = new Takeover({ locks, ledger, keeper, log, host, intervalMs: Math.max(1000, Math.floor(durationMs / 3)), resume });
+    windows,
+    startTakeover(resume, adoptWindow) {
+      const takeover = new Takeover({
+        locks,
+        ledger,
+        keeper,
+        log,
+        host,
+        intervalMs: Math.max(1000, Math.floor(durationMs / 3)),
+        resume,
+        windows: adoptWindow ? { read: (id) => windows.read(id), adopt: adoptWindow } : undefined,
+      });
       takeover.start();
       return takeover;
     },

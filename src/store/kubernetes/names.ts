@@ -27,4 +27,9 @@ export function targetStateName(targetKey: string): string {
   return `rollback-receiver-target-${hash(targetKey)}`;
 }
 
+/** The ConfigMap holding one monitoring window's state. */
+export function windowStateName(windowId: string): string {
+  return `rollback-receiver-window-${hash(windowId)}`;
+}
+
 export const GLOBAL_STATE_NAME = 'rollback-receiver-global';

@@ -12,7 +12,9 @@ import type { Logger } from 'pino';
 import type { RunHold } from '../../execution/executor.js';
 import type { RollbackRecord } from '../records.js';
 import type { KubernetesLedger } from './kubernetes-ledger.js';
+import type { SharedWindow } from '../../monitoring/window-share.js';
 import type { LeaseInfo, LeaseLocks } from './leases.js';
+import { windowObject } from './windows.js';
 
 export class LeaseKeeper {
   private readonly holding = new Set<string>();
@@ -23,8 +25,8 @@ export class LeaseKeeper {
     private readonly log: Logger,
   ) {}
 
-  /** Renews the rollback's Leases every third of their duration until released; `lost` aborts when they are gone. */
-  hold(rollback: RollbackRecord): RunHold {
+  /** Renews the Leases of a rollback (or window) every third of their duration until released; `lost` aborts when they are gone. */
+  hold(rollback: { id: string; objects: readonly string[] }): RunHold {
     const lost = new AbortController();
     this.holding.add(rollback.id);
     const timer = setInterval(() => {
@@ -61,6 +63,8 @@ export interface TakeoverDeps {
   intervalMs: number;
   /** Records the adopted rollback locally and resumes it. */
   resume: (rollback: RollbackRecord) => void;
+  /** Monitoring windows: their shared state, and how this replica takes one over. */
+  windows?: { read(id: string): Promise<SharedWindow | undefined>; adopt(shared: SharedWindow): Promise<void> };
 }
 
 export class Takeover {
@@ -96,6 +100,10 @@ export class Takeover {
       for (const l of await locks.list()) byRollback.set(l.rollbackId, [...(byRollback.get(l.rollbackId) ?? []), l]);
       for (const [id, leases] of byRollback) {
         if (keeper.holds(id) || !leases.every((l) => this.orphaned(l))) continue;
+        if (leases[0]!.object === windowObject(id)) {
+          await this.adoptWindow(id, leases);
+          continue;
+        }
         const slash = leases[0]!.target.indexOf('/');
         const target = { namespace: leases[0]!.target.slice(0, slash), name: leases[0]!.target.slice(slash + 1) };
         const running = (await ledger.fresh(target)).running;
@@ -114,5 +122,18 @@ export class Takeover {
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'the takeover scan failed; trying again');
     }
+  }
+
+  private async adoptWindow(id: string, leases: LeaseInfo[]): Promise<void> {
+    const { locks, windows, log } = this.deps;
+    if (!windows) return;
+    const shared = await windows.read(id);
+    if (!shared || shared.window.finishedAt !== null) {
+      await locks.release([windowObject(id)], id);
+      return;
+    }
+    if (!(await locks.adopt(leases))) return;
+    log.warn({ windowId: id, from: leases[0]!.holder }, 'taking over a monitoring window');
+    await windows.adopt(shared);
   }
 }
