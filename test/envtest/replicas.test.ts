@@ -65,9 +65,10 @@ describe('two replicas on the Kubernetes backend', () => {
     // …and the quarantine, through the API.
     const q = await request(other.service.app).get('/api/v1/quarantine').query({ namespace: ns, name: 'api', status: 'bad' }).set('Authorization', `Bearer ${OPERATOR}`);
     expect(q.body.revisions).toEqual([expect.objectContaining({ label: 'revision 2 (app:broken)' })]);
-    // The state lives in the receiver's namespace, and no Lease is left behind.
+    // The state lives in the receiver's namespace; the rollback's Leases are gone, its monitoring window holds one.
     const maps = await k.core.listNamespacedConfigMap({ namespace: stateNs, labelSelector: 'app.kubernetes.io/managed-by=rollback-receiver' });
     expect(maps.items.map((c) => c.metadata?.name)).toEqual(expect.arrayContaining(['rollback-receiver-global']));
-    expect((await coordination.listNamespacedLease({ namespace: stateNs })).items).toEqual([]);
+    const leases = (await coordination.listNamespacedLease({ namespace: stateNs })).items.map((l) => l.metadata?.annotations?.['rollback-receiver.io/object']);
+    expect(leases).toEqual([expect.stringMatching(/^Window:/)]);
   }, 90_000);
 });
