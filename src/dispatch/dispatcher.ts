@@ -52,7 +52,7 @@ type Work =
   | { kind: 'local'; effects: Effect[] };
 
 /** A shared decision lost this many races in a row: answer 503 and let the sender retry. */
-const MAX_SHARED_ATTEMPTS = 5;
+const MAX_SHARED_ATTEMPTS = 8;
 
 /** The targets whose shared state a piece of work decides on. */
 function targetsOf(work: Work): Target[] {
@@ -359,6 +359,8 @@ export class Dispatcher {
         return outcome;
       }
       if (attempt >= MAX_SHARED_ATTEMPTS) throw new StoreUnavailableError(`lost ${attempt} races for the shared state of ${targetsOf(work).map(targetKey).join(', ')}; retry`);
+      // Jittered, so replicas that collided do not collide again in step.
+      await new Promise((r) => setTimeout(r, Math.random() * 50 * attempt));
       await shared.refresh(targetsOf(work));
     }
   }

@@ -41,9 +41,9 @@ export function kubernetesBackend(deps: {
 }): KubernetesBackend {
   const { kube, config, clock, log } = deps;
   const { namespace, from } = ownNamespace(config.state.namespace, deps.env);
-  const host = deps.env.POD_NAME || hostname();
-  // A restarted process is a new holder: it adopts its predecessor's Leases by host name.
-  const identity = `${host}_${randomBytes(3).toString('hex')}`;
+  const pod = deps.env.POD_NAME || undefined;
+  // A restarted container is a new holder: it adopts its predecessor's Leases by pod name.
+  const identity = `${pod ?? hostname()}_${randomBytes(3).toString('hex')}`;
   const durationMs = config.state.leaseDurationMs;
   const locks = new LeaseLocks(kube, namespace, identity, durationMs, clock);
   const ledger = new KubernetesLedger({
@@ -53,6 +53,7 @@ export function kubernetesBackend(deps: {
     state: deps.state,
     clock,
     horizonMs: deps.horizonMs,
+    brake: config.rollback.brake,
     onTargetChanged: (l) => void writeSummary(kube, l, config.rollback.cooldownMs, clock, log),
   });
   const keeper = new LeaseKeeper(locks, durationMs, log);
@@ -69,7 +70,7 @@ export function kubernetesBackend(deps: {
         ledger,
         keeper,
         log,
-        host,
+        pod,
         intervalMs: Math.max(1000, Math.floor(durationMs / 3)),
         resume,
         windows: adoptWindow ? { read: (id) => windows.read(id), adopt: adoptWindow } : undefined,

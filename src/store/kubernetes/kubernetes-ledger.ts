@@ -55,11 +55,23 @@ export interface KubernetesLedgerDeps {
   clock: Clock;
   /** How far back attempts matter to the guards; older ones are pruned from the objects. */
   horizonMs: number;
+  /** The global brake, to re-check a merged count against. */
+  brake: { max: number; windowMs: number };
   /** Called once a target's state changed (the summary annotation on the workload). */
   onTargetChanged?: (ledger: TargetLedger) => void;
 }
 
 const READ_CONCURRENCY = 8;
+/** Times a lost race for the global object is merged before the decision is made again. */
+const GLOBAL_MERGES = 5;
+
+/** Whether admissions decided on `decidedOn` are still admissible on `fresh`: the freeze and the brake unchanged, room left. */
+function stillHolds(decidedOn: GlobalLedger, fresh: GlobalLedger, effects: readonly Effect[], brake: { max: number; windowMs: number }, now: number): boolean {
+  if (JSON.stringify(fresh.freeze) !== JSON.stringify(decidedOn.freeze) || fresh.brakeTrippedAt !== decidedOn.brakeTrippedAt) return false;
+  if (effects.some((e) => e.type !== 'rollback')) return false;
+  const recent = fresh.automaticStarts.filter((at) => at > now - brake.windowMs).length;
+  return recent + effects.length <= brake.max;
+}
 
 export class KubernetesLedger implements SharedLedger {
   private readonly targets = new Map<string, Stored<TargetLedger>>();
@@ -136,16 +148,9 @@ export class KubernetesLedger implements SharedLedger {
       taken.push(r);
     }
     const globalEffects = effects.filter(isGlobal);
-    if (globalEffects.length > 0) {
-      const next = cloneGlobal(this.global.value);
-      for (const e of globalEffects) reduceGlobal(next, e);
-      pruneGlobal(next, now - this.deps.horizonMs);
-      const written = await this.write(GLOBAL_STATE_NAME, 'global', undefined, next, this.global.resourceVersion);
-      if (!written) {
-        await this.releaseAll(taken);
-        return 'conflict';
-      }
-      this.global = { value: next, resourceVersion: written };
+    if (globalEffects.length > 0 && !(await this.publishGlobal(globalEffects, now))) {
+      await this.releaseAll(taken);
+      return 'conflict';
     }
     const byTarget = new Map<string, { target: Target; effects: Effect[] }>();
     for (const e of effects) {
@@ -175,6 +180,30 @@ export class KubernetesLedger implements SharedLedger {
     // Finished and on record: its objects are free for the next rollback.
     await this.releaseAll(finished);
     return 'ok';
+  }
+
+  /**
+   * Every admission counts toward the brake in the one global object, so replicas race for
+   * it all the time. Counting is commutative: on a lost race the fresh object is read and,
+   * if the decision still holds on it (same freeze, same brake, still room under
+   * brake.max), the same starts are added to it; otherwise the caller decides again.
+   */
+  private async publishGlobal(effects: readonly Effect[], now: number): Promise<boolean> {
+    const decidedOn = this.global.value;
+    for (let attempt = 0; attempt < GLOBAL_MERGES; attempt++) {
+      const base = this.global.value;
+      if (attempt > 0 && !stillHolds(decidedOn, base, effects, this.deps.brake, now)) return false;
+      const next = cloneGlobal(base);
+      for (const e of effects) reduceGlobal(next, e);
+      pruneGlobal(next, now - this.deps.horizonMs);
+      const written = await this.write(GLOBAL_STATE_NAME, 'global', undefined, next, this.global.resourceVersion);
+      if (written) {
+        this.global = { value: next, resourceVersion: written };
+        return true;
+      }
+      this.global = await this.readMap(GLOBAL_STATE_NAME, emptyGlobal);
+    }
+    return false;
   }
 
   private async releaseAll(rollbacks: readonly RollbackRecord[]): Promise<void> {

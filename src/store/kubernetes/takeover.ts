@@ -3,8 +3,8 @@
  * replicas): while a rollback runs, its replica renews its Leases (`LeaseKeeper`); if the
  * replica dies, the Leases expire and another replica's scan (`Takeover`) adopts them by
  * compare-and-swap and resumes the rollback from the cluster's state compared with the
- * pinned plan recorded in the target's ledger. A restarted process recognises the Leases
- * of its previous incarnation (same host name) and adopts them at once instead of
+ * pinned plan recorded in the target's ledger. A restarted container recognises the
+ * Leases of its previous incarnation (same pod name) and adopts them at once instead of
  * waiting for them to expire. Leases left behind by a rollback that is no longer running
  * are deleted.
  */
@@ -58,8 +58,8 @@ export interface TakeoverDeps {
   ledger: KubernetesLedger;
   keeper: LeaseKeeper;
   log: Logger;
-  /** This host's name: Leases held under it by another identity are this process's previous incarnation's. */
-  host: string;
+  /** This pod's name (POD_NAME), if it runs in one: Leases held under it by another identity are its previous container's. */
+  pod: string | undefined;
   intervalMs: number;
   /** Records the adopted rollback locally and resumes it. */
   resume: (rollback: RollbackRecord) => void;
@@ -86,10 +86,11 @@ export class Takeover {
     await this.scanning;
   }
 
+  /** Expired (whoever held it, this process included when it no longer runs it), or held by this host's previous incarnation. */
   private orphaned(lease: LeaseInfo): boolean {
-    const { locks, host } = this.deps;
-    if (lease.holder === locks.identity) return false;
-    return locks.expired(lease) || lease.holder.split('_')[0] === host;
+    const { locks, pod } = this.deps;
+    if (locks.expired(lease)) return true;
+    return pod !== undefined && lease.holder !== locks.identity && lease.holder.split('_')[0] === pod;
   }
 
   /** One pass: adopt what a dead replica left running, delete what a finished one left behind. Never throws. */
