@@ -52,7 +52,11 @@ function kubeFromEnvironment(): KubeClient | null {
   const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
   const file = process.env.KUBECONFIG || join(homedir(), '.kube', 'config');
   if (!inCluster && !existsSync(file.split(delimiter)[0] ?? file)) return null;
-  return KubeClient.fromEnvironment();
+  try {
+    return KubeClient.fromEnvironment();
+  } catch (err) {
+    throw new StartupError(`cannot load the cluster configuration (${inCluster ? 'in-cluster service account' : `KUBECONFIG ${file}`}): ${(err as Error).message}`);
+  }
 }
 
 const PRUNE_EVERY_MS = 3600_000;

@@ -71,6 +71,15 @@ describe('rollback-receiver serve', () => {
     expect(r.stderr).toMatch(/live mode needs a webhook token \(ROLLBACK_WEBHOOK_TOKEN or ROLLBACK_WEBHOOK_TOKEN_FILE\)/);
   });
 
+  it('a KUBECONFIG that cannot be loaded stops the start naming the file, not with a stack trace', async () => {
+    const empty = join(stateDir, 'empty-kubeconfig');
+    writeFileSync(empty, '');
+    const r = await runCli(['serve'], { ROLLBACK_STATE_DIR: join(stateDir, 'badkube'), KUBECONFIG: empty });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`rollback-receiver: cannot load the cluster configuration (KUBECONFIG ${empty}):`);
+    expect(r.stderr).not.toContain('unexpected error');
+  });
+
   it('stops with every bad config key named', async () => {
     const file = join(stateDir, 'bad.yaml');
     writeFileSync(file, 'rollback:\n  cooldownPeriod: soon\n  maximumRetries: -1\n');
