@@ -14,18 +14,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/clock.js';
-import { Dispatcher } from '../../src/dispatch/dispatcher.js';
-import type { ClusterRead, Executor } from '../../src/execution/executor.js';
-import type { WorkloadFacts } from '../../src/guards/guard.js';
 import { parsePayload } from '../../src/intake/parse.js';
-import { createLogger } from '../../src/log.js';
-import { Metrics } from '../../src/metrics.js';
-import { targetKey, type Revision, type RollbackKind, type StrategyName, type Target } from '../../src/model.js';
-import { Notifications } from '../../src/notify/notifier.js';
+import { targetKey, type RollbackKind, type StrategyName, type Target } from '../../src/model.js';
 import type { RollbackRecord } from '../../src/store/records.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
-import { StateIndex } from '../../src/store/state-index.js';
 import { alert, payload } from '../support/alerts.js';
+import { ModelCluster, modelReplica, type ModelReplica } from '../support/model-cluster.js';
 import { T0, testConfig } from '../support/service.js';
 
 const COOLDOWN_MS = 60_000;
@@ -43,41 +36,6 @@ const TARGETS: { target: Target; strategy: StrategyName; labels: Record<string, 
   { target: { namespace: 'prod', name: 'web-blue' }, strategy: 'deployment-undo', labels: { deployment: 'web-blue' } },
 ];
 
-/** The cluster as the model sees it: per target, what serves and what is older, newest first. */
-class ModelCluster {
-  private next = 0;
-  readonly serving = new Map<string, { current: Revision; older: Revision[]; changedAt: number }>();
-
-  constructor(now: number) {
-    for (const { target } of TARGETS) {
-      const older = [this.revision(), this.revision()];
-      this.serving.set(targetKey(target), { current: this.revision(), older, changedAt: now - 3600_000 });
-    }
-  }
-
-  revision(): Revision {
-    const n = ++this.next;
-    const id = n.toString(16).padStart(12, '0');
-    return { id, number: n, label: `revision ${n}`, images: [`app:${n}`] };
-  }
-
-  deploy(target: Target, now: number): void {
-    const s = this.serving.get(targetKey(target))!;
-    this.serving.set(targetKey(target), { current: this.revision(), older: [s.current, ...s.older], changedAt: now });
-  }
-
-  rolledBack(rollback: RollbackRecord, now: number): void {
-    const s = this.serving.get(targetKey(rollback))!;
-    if (!rollback.pin || s.current.id !== rollback.pin.from.id) return;
-    this.serving.set(targetKey(rollback), { current: rollback.pin.to, older: [s.current, ...s.older.filter((r) => r.id !== rollback.pin!.to.id)], changedAt: now });
-  }
-
-  facts(target: Target): WorkloadFacts {
-    const s = this.serving.get(targetKey(target))!;
-    return { optInObject: targetKey(target), optedIn: true, revisionAt: s.changedAt, current: s.current, candidates: s.older, replicas: 2 };
-  }
-}
-
 interface Model {
   clock: ManualClock;
   cluster: ModelCluster;
@@ -91,36 +49,10 @@ interface Model {
   fingerprints: number;
 }
 
-interface Real {
-  dir: string;
-  store: SqliteStore;
-  state: StateIndex;
-  dispatcher: Dispatcher;
-}
+type Real = ModelReplica;
 
 function boot(model: Model, dir: string): Real {
-  const cfg = config(dir);
-  const store = new SqliteStore(dir);
-  const now = model.clock.now();
-  const state = StateIndex.restore(store.restore(now - cfg.retentionMs, now - 24 * 3600_000));
-  const log = createLogger('silent');
-  const metrics = new Metrics({ triggers: cfg.rollback.triggers.map((t) => t.name), defaultMetrics: false });
-  const port = {
-    view: async (candidates: { target: Target }[]): Promise<ClusterRead> => {
-      const read = new Set(candidates.map((c) => targetKey(c.target)));
-      return {
-        facts: (target) => model.cluster.facts(target),
-        skipped: (target) => (read.has(targetKey(target)) ? undefined : 'not read'),
-        plan: () => [],
-        snapshot: () => ({}),
-      };
-    },
-    execute: async (rollback: RollbackRecord) => admitted(model, rollback),
-    recordPlan: async () => undefined,
-  } as unknown as Executor;
-  const dispatcher = new Dispatcher({ config: cfg, store, state, clock: model.clock, metrics, log, notifications: new Notifications([], metrics, log), executor: port });
-  dispatcher.start();
-  return { dir, store, state, dispatcher };
+  return modelReplica({ config: config(dir), dir, clock: model.clock, cluster: model.cluster, onAdmitted: (rollback) => admitted(model, rollback) });
 }
 
 /** Every admission, checked against the invariants at the moment the executor is handed it. */
@@ -224,8 +156,7 @@ const clockCmd = fc.integer({ min: -120_000, max: 180_000 }).map(clockStep);
 const restartCmd = fc.constant(
   cmd('restart', async (m, r) => {
     await r.dispatcher.drain();
-    r.dispatcher.stop();
-    r.store.close();
+    r.close();
     Object.assign(r, boot(m, r.dir));
   }),
 );
@@ -233,14 +164,13 @@ const restartCmd = fc.constant(
 describe('admission state machine (model-based, fast-check)', () => {
   async function scenario(steps: Cmd[]): Promise<Model> {
     const dir = mkdtempSync(join(tmpdir(), 'rr-model-'));
-    const model: Model = { clock: new ManualClock(T0), cluster: new ModelCluster(T0), running: new Map(), ended: new Map(), bad: new Map(), violations: [], fingerprints: 0 };
+    const model: Model = { clock: new ManualClock(T0), cluster: new ModelCluster(TARGETS.map((t) => t.target), T0), running: new Map(), ended: new Map(), bad: new Map(), violations: [], fingerprints: 0 };
     const real = boot(model, dir);
     try {
       for (const step of steps) await step.run(model, real);
       return model;
     } finally {
-      real.dispatcher.stop();
-      real.store.close();
+      real.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }
@@ -258,7 +188,7 @@ describe('admission state machine (model-based, fast-check)', () => {
         async (cmds) => {
           const dir = mkdtempSync(join(tmpdir(), 'rr-model-'));
           const clock = new ManualClock(T0);
-          const model: Model = { clock, cluster: new ModelCluster(T0), running: new Map(), ended: new Map(), bad: new Map(), violations: [], fingerprints: 0 };
+          const model: Model = { clock, cluster: new ModelCluster(TARGETS.map((t) => t.target), T0), running: new Map(), ended: new Map(), bad: new Map(), violations: [], fingerprints: 0 };
           const real = boot(model, dir);
           try {
             await fc.asyncModelRun(() => ({ model, real }), cmds);
@@ -266,8 +196,7 @@ describe('admission state machine (model-based, fast-check)', () => {
             // The ledger agrees with the model about what runs.
             expect(real.state.running().map((r) => r.id).sort()).toEqual([...model.running.keys()].sort());
           } finally {
-            real.dispatcher.stop();
-            real.store.close();
+            real.close();
             rmSync(dir, { recursive: true, force: true });
           }
         },
