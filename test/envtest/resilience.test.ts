@@ -137,4 +137,53 @@ describe('an API server that goes away mid-rollback', () => {
       await s.destroy();
     }
   }, 120_000);
+
+  it('on the Kubernetes state backend: nothing is decided while the API server is down (503), and afterwards the interrupted rollback is finished once, never repeated', async () => {
+    const conn = { kubeConfig: (t?: string) => cluster.kubeConfig(t) } as unknown as ClusterConnection;
+    const k = new Workloads(conn);
+    const core = k.core;
+    for (const name of ['outage-shared', 'outage-state']) {
+      await core.createNamespace({ body: { metadata: { name } } });
+      await waitFor(async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: name })).metadata?.name, 30_000);
+    }
+    const ns = 'outage-shared';
+    await k.deployment(ns, 'cart-blue', 'app:broken', { labels: { app: 'cart', color: 'blue' }, replicas: 0, annotations: {} });
+    await k.deployment(ns, 'cart-green', 'app:v2', { labels: { app: 'cart', color: 'green' }, replicas: 1, annotations: {} });
+    await k.available(ns, 'cart-green', 1);
+    await k.service(ns, 'cart', { app: 'cart', color: 'green' });
+    await new Promise((r) => setTimeout(r, 1100));
+    const yaml = 'state:\n  backend: kubernetes\n  namespace: outage-state\n  leaseDuration: 6s\nrollback:\n  executionTimeout: 8s\nexecution:\n  verifyTimeout: 30s\nmonitoring:\n  enhanced:\n    enabled: false\n';
+    const [a, b] = [start(new KubeClient(cluster.kubeConfig()), yaml), start(new KubeClient(cluster.kubeConfig()), yaml)];
+    const target = (fingerprint: string, trigger = 'error_rate') =>
+      payload([alert({ fingerprint, labels: { namespace: ns, rollback_target: 'cart', rollback_strategy: 'blue-green', rollback_trigger: trigger }, startsAt: new Date().toISOString() })]);
+    try {
+      const d = (await request(a.service.app).post('/webhook').send(target('00000000000c0a01')).expect(200)).body.decisions[0];
+      expect(d.decision).toBe('executed');
+      await waitFor(async () => (await k.read(ns, 'cart-blue')).spec?.replicas === 1, 10_000);
+      await cluster.stopApiServer();
+      // Neither replica can read the shared state: nothing is decided, Alertmanager retries.
+      for (const s of [a, b]) {
+        const res = await request(s.service.app).post('/webhook').send(target('00000000000c0a02', 'health_check'));
+        expect(res.status).toBe(503);
+        expect(res.body.error).toMatch(/Kubernetes API did not answer/);
+        await request(s.service.app).get('/health/live').expect(200);
+      }
+      await cluster.startApiServer();
+      // The attempt ends (failed: the standby never gets ready) and is recorded in the shared state, by
+      // the replica that ran it or, when that could not record it during the outage, by whichever took it over.
+      let probe = 0;
+      await waitFor(
+        async () => {
+          const res = await request(b.service.app).post('/webhook').send(target((0xc0b00 + ++probe).toString(16).padStart(16, '0'), 'cpu'));
+          return res.status === 200 && res.body.decisions[0].decision === 'cooldown' ? res.body.decisions[0] : undefined;
+        },
+        90_000,
+        { description: 'the target cooling down after the interrupted rollback', intervalMs: 1000 },
+      );
+      const cooldowns = (await request(b.service.app).get('/api/v1/cooldowns').set('Authorization', `Bearer ${OPERATOR}`)).body.cooldowns;
+      expect(cooldowns).toEqual([expect.objectContaining({ namespace: ns, name: 'cart', attemptsInRetryWindow: 1 })]);
+    } finally {
+      await Promise.all([a.destroy(), b.destroy()]);
+    }
+  }, 180_000);
 });
