@@ -147,12 +147,9 @@ export class Dispatcher {
 
   /** Admits or refuses an operator's rollback through the same serialized point as alerts. */
   async submitOperator(request: OperatorRequest): Promise<{ decision: OperatorDecision; cluster: ClusterRead }> {
-    const executor = this.deps.executor;
-    if (!executor) throw new Error('operator rollbacks need a cluster');
     this.arriving++;
     try {
-      const cluster = await executor.view([{ target: request.target, strategy: request.strategy }]);
-      await this.deps.shared?.refresh([request.target]);
+      const cluster = await this.readOperator(request);
       return { decision: (await this.enqueue({ kind: 'operator', request, cluster })).operator!, cluster };
     } finally {
       this.arriving--;
@@ -162,11 +159,16 @@ export class Dispatcher {
 
   /** What an operator request would get now, and the requests it would send, recording nothing (`dryRun: true`). */
   async simulateOperator(request: OperatorRequest): Promise<{ decision: OperatorDecision; cluster: ClusterRead }> {
+    const cluster = await this.readOperator(request);
+    return { decision: this.decideAll({ kind: 'operator', request, cluster }, this.deps.state.layer()).operator!, cluster };
+  }
+
+  /** The cluster and the shared state an operator request is decided on. */
+  private async readOperator(request: OperatorRequest): Promise<ClusterRead> {
     const executor = this.deps.executor;
     if (!executor) throw new Error('operator rollbacks need a cluster');
-    const cluster = await executor.view([{ target: request.target, strategy: request.strategy }]);
-    await this.deps.shared?.refresh([request.target]);
-    return { decision: this.decideAll({ kind: 'operator', request, cluster }, this.deps.state.layer()).operator!, cluster };
+    const [cluster] = await Promise.all([executor.view([{ target: request.target, strategy: request.strategy }]), this.deps.shared?.refresh([request.target])]);
+    return cluster;
   }
 
   /**

@@ -13,6 +13,7 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import fs from 'node:fs';
 import type { Daemon } from '../support/daemon.js';
 import { receiverProcess } from '../support/receiver-process.js';
+import type { AlertJson } from '../integration/helpers.js';
 import { connectCluster } from './connect.js';
 import { FaultProxy, writeTo } from './fault-proxy.js';
 import { waitFor } from './wait.js';
@@ -90,16 +91,6 @@ async function deliver(d: Daemon, body: unknown, tally: { retries: number; error
 async function get<T>(d: Daemon, path: string): Promise<T> {
   const res = await fetch(`${d.url}${path}`, { headers: { Authorization: `Bearer ${OPERATOR}` }, signal: AbortSignal.timeout(30_000) });
   return (await res.json()) as T;
-}
-
-interface AlertJson {
-  status: 'firing' | 'resolved';
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  generatorURL: string;
-  fingerprint: string;
 }
 
 function group(alerts: AlertJson[]) {
