@@ -55,15 +55,17 @@ describe('rollback-receiver rollback', () => {
   }, 60_000);
 
   it('quarantine list shows the revision rolled away from; quarantine clear lifts it', async () => {
-    const list = await runCli(['quarantine', 'list', '--url', svc.url, '--namespace', ns, '--name', 'rust-ai-ide', '--status', 'bad'], TOKENS);
+    const text = await runCli(['quarantine', 'list', '--url', svc.url, '--namespace', ns, '--name', 'rust-ai-ide'], TOKENS);
+    expect(text.stdout).toMatch(new RegExp(`^${ns}/rust-ai-ide  bad +[0-9a-f]{12}  revision 2 \\(ide:v1\\.2\\.0\\)  since `, 'm'));
+    const list = await runCli(['quarantine', 'list', '--url', svc.url, '--namespace', ns, '--name', 'rust-ai-ide', '--status', 'bad', '-o', 'json'], TOKENS);
     expect(list.code).toBe(0);
     const bad = (JSON.parse(list.stdout) as { revisions: { revision: string; label: string }[] }).revisions;
     expect(bad).toEqual([expect.objectContaining({ label: 'revision 2 (ide:v1.2.0)' })]);
-    const clear = await runCli(['quarantine', 'clear', ns, 'rust-ai-ide', bad[0]!.revision, '--url', svc.url], TOKENS);
+    const clear = await runCli(['quarantine', 'clear', ns, 'rust-ai-ide', bad[0]!.revision, '--url', svc.url, '-o', 'json'], TOKENS);
     expect(clear.code).toBe(0);
     expect(JSON.parse(clear.stdout)).toMatchObject({ cleared: [{ revision: bad[0]!.revision }] });
     const unknown = await runCli(['quarantine', 'clear', ns, 'rust-ai-ide', bad[0]!.revision, '--url', svc.url], TOKENS);
-    expect(unknown.code).toBe(2);
+    expect(unknown.code).toBe(2); // a 404 from the receiver
     expect(unknown.stderr).toContain('is not quarantined');
   }, 60_000);
 

@@ -321,7 +321,7 @@ describe('bounded cluster reads', () => {
       for (const a of answers.slice(2)) {
         expect(a).toMatchObject({ decision: 'refused', reason: 'not read from the cluster: this payload names more than 2 targets (rollback.maxTargetsPerPayload)' });
       }
-      expect(proxy.seen.filter((r) => r.path.includes(`/namespaces/${ns}/deployments/`)).map((r) => r.path.split('/').pop())).toEqual(['a', 'b']);
+      expect(proxy.seen.filter((r) => r.path.includes(`/namespaces/${ns}/deployments/`)).map((r) => r.path.split('/').pop()).sort()).toEqual(['a', 'b']);
     } finally {
       await s.destroy();
     }

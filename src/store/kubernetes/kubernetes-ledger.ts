@@ -109,7 +109,8 @@ export class KubernetesLedger implements SharedLedger {
     const [global, leases, ...read] = await Promise.all([
       this.readMap(GLOBAL_STATE_NAME, emptyGlobal),
       this.deps.locks.list().catch((err: Error) => {
-        throw new ClusterUnavailableError(`cannot list the Leases: ${err.message}`);
+        const hint = err instanceof KubeApiError && !err.transient ? ' (check the state backend\'s RBAC rules)' : '';
+        throw new ClusterUnavailableError(`the Kubernetes API did not answer (state.backend kubernetes): cannot list the Leases${hint}: ${err.message}`);
       }),
       ...unique.map((t) => limit(() => this.readMap(targetStateName(targetKey(t)), () => emptyTarget(t)))),
     ]);
