@@ -17,7 +17,7 @@ import { statusRouter } from '../api/status.js';
 import { windowsRouter } from '../api/windows.js';
 import { webhookRouter } from '../intake/webhook.js';
 import { statusPageRouter } from '../page/status-page.js';
-import { answerFor } from './errors.js';
+import { answerError } from './errors.js';
 
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 
@@ -68,12 +68,6 @@ export function createApp(deps: ApiDeps & { log: Logger }): express.Express {
     res.status(404).json({ error: `no route ${req.method} ${req.path}` });
   });
   // Last resort: input mistakes are 4xx, an unavailable store or cluster 503, a bug 500 — never a crash.
-  app.use((err: Error, req: Request, res: Response, _next: NextFunction) => {
-    const answer = answerFor(err);
-    if (answer.internal) req.log.error({ err: err.message, stack: err.stack }, 'unhandled error');
-    if (res.headersSent) return;
-    if (answer.status === 503) res.setHeader('Retry-After', '5');
-    res.status(answer.status).json({ error: answer.message });
-  });
+  app.use(answerError);
   return app;
 }

@@ -4,6 +4,7 @@
  * or cluster is 503 (retry later), and anything else is a bug: 500, logged, and the
  * process keeps serving.
  */
+import type { NextFunction, Request, Response } from 'express';
 import { StoreUnavailableError } from '../dispatch/dispatcher.js';
 import { ClusterUnavailableError } from '../execution/executor.js';
 
@@ -22,4 +23,16 @@ export function answerFor(err: unknown): ErrorAnswer {
     return { status, message, internal: false };
   }
   return { status: 500, message: 'internal error', internal: true };
+}
+
+/**
+ * The app's last error handler. The answer is JSON even when the failing route had
+ * already chosen another type (the status page sets text/html before it renders).
+ */
+export function answerError(err: Error, req: Request, res: Response, _next: NextFunction): void {
+  const answer = answerFor(err);
+  if (answer.internal) req.log.error({ err: err.message, stack: err.stack }, 'unhandled error');
+  if (res.headersSent) return;
+  if (answer.status === 503) res.setHeader('Retry-After', '5');
+  res.status(answer.status).type('application/json').json({ error: answer.message });
 }

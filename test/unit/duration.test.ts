@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '../../src/config/duration.js';
+import { formatDuration, MAX_DURATION_MS, parseDuration } from '../../src/config/duration.js';
 
 describe('durations', () => {
   it.each([
@@ -15,6 +15,16 @@ describe('durations', () => {
 
   it.each([[-1], ['5 minutes'], [''], ['m5'], [true], [Number.NaN]])('rejects %p with a message', (input) => {
     expect(typeof parseDuration(input)).toBe('string');
+  });
+
+  // Found by the hostile-input fuzz run: a window of "99999999999999d" overflowed the Date of its end.
+  it.each([['99999999999999d'], ['11y'], ['3651d'], [1e300], [Number.MAX_SAFE_INTEGER], ['9'.repeat(30) + 's']])('refuses %p as longer than the maximum', (input) => {
+    expect(parseDuration(input)).toMatch(/is longer than the maximum of 10y$/);
+  });
+
+  it('accepts the maximum itself', () => {
+    expect(parseDuration('10y')).toBe(MAX_DURATION_MS);
+    expect(parseDuration('3650d')).toBe(MAX_DURATION_MS);
   });
 
   it('formats like Prometheus', () => {
