@@ -14,7 +14,8 @@ export function operatorTarget(
   body: { environment?: string; namespace?: string; name?: string; strategy?: StrategyName },
   config: Pick<Config, 'environments' | 'rollback' | 'execution'>,
 ): OperatorTarget {
-  const env = body.environment !== undefined ? config.environments[body.environment] : undefined;
+  // Own keys only: "constructor" or "__proto__" is not an environment.
+  const env = body.environment !== undefined && Object.hasOwn(config.environments, body.environment) ? config.environments[body.environment] : undefined;
   if (body.environment !== undefined && !env) {
     return { ok: false, problem: `unknown environment "${body.environment}" (configured: ${Object.keys(config.environments).join(', ') || 'none'})` };
   }

@@ -1,8 +1,10 @@
 /**
  * JSON bodies for /webhook and /simulate: 415 for another content type, 413 over the
- * limit, 400 for JSON that does not parse — each with a message that says so.
+ * limit, 400 for JSON that does not parse or holds text that is not Unicode — each with
+ * a message that says so.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { loneSurrogateAt } from './well-formed.js';
 
 /** @param optional a request without any body passes (e.g. `PUT /api/v1/freeze` with no reason). */
 export function jsonBody(limitBytes: number, { optional = false } = {}): RequestHandler[] {
@@ -18,7 +20,12 @@ export function jsonBody(limitBytes: number, { optional = false } = {}): Request
     },
     (req: Request, res: Response, next: NextFunction) => {
       parser(req, res, (err?: unknown) => {
-        if (!err) return next();
+        if (!err) {
+          const at = loneSurrogateAt(req.body);
+          if (at === undefined) return next();
+          res.status(400).json({ error: 'invalid text in the JSON body', problems: [`${at}: contains a lone UTF-16 surrogate (\\uD800-\\uDFFF); strings must be valid Unicode`] });
+          return;
+        }
         const e = err as { type?: string; status?: number; message?: string };
         if (e.type === 'entity.too.large') {
           res.status(413).json({ error: `body larger than the limit of ${limitBytes} bytes (server.bodyLimit)` });

@@ -22,7 +22,20 @@ export function parseRfc3339(text: string): number | undefined {
 const time = z.string().refine((t) => parseRfc3339(t) !== undefined, {
   message: 'must be an RFC 3339 time such as 2026-11-27T07:00:00.123456789Z',
 });
-const labelSet = z.record(z.string(), z.string({ error: 'label values must be strings' }));
+/**
+ * Label names to string values. Built by hand rather than with z.record, which drops a
+ * key named `__proto__`: the alert would be decided and fingerprinted on labels other
+ * than those sent. The JSON Schema is the one z.record would have.
+ */
+const labelSet = z
+  .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), { error: 'must be an object of label names to string values' })
+  .superRefine((labels, ctx) => {
+    for (const [name, value] of Object.entries(labels)) {
+      if (typeof value !== 'string') ctx.addIssue({ code: 'custom', path: [name], message: 'label values must be strings' });
+    }
+  })
+  .transform((labels) => Object.fromEntries(Object.entries(labels)) as Record<string, string>)
+  .meta({ type: 'object', propertyNames: { type: 'string' }, additionalProperties: { type: 'string' } });
 
 const alertSchema = z.object({
   status: z.enum(['firing', 'resolved']),
