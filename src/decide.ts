@@ -37,6 +37,8 @@ export interface Decision {
   /** Escalation the notifier must send, with its reason. */
   escalation?: { reason: string; target: Target };
   brakeTripped: boolean;
+  /** Nothing is done, but people should hear of the alert (`notify_only`). */
+  notify: boolean;
 }
 
 const NO_CLUSTER_NOTE = 'opt-in, stale and validation checks skipped: no cluster configured';
@@ -170,7 +172,7 @@ export function decide(input: DecideInput): Decision {
     dueAt: null,
   };
   const effects: Effect[] = [];
-  const decision: Decision = { record, effects, brakeTripped: false };
+  const decision: Decision = { record, effects, brakeTripped: false, notify: verdict.notify === true };
   const key = dedupKey(alert);
 
   if (input.redecide || (verdict.decision === 'resolved' && state.pending(key))) effects.push({ type: 'pending-close', key });

@@ -36,6 +36,7 @@ export const CONFIG_KEYS: Record<string, string> = {
   'rollback.triggers[].automatic': 'Named form: false makes the trigger notify-only (decision `disabled`).',
   'rollback.triggers[].threshold': 'Named form: the threshold of the alert rule behind the trigger, quoted in reasons and reports.',
   'rollback.triggers[].cooldownPeriod': 'Named form: the cooldown after a rollback by this trigger, instead of `rollback.cooldownPeriod`.',
+  'rollback.triggers[].maxRevisionAge': 'Named form: deploy correlation. Act only when the current revision went out less than this long before the alert started (its `startsAt`); an older revision gets `refused` with its age, and a notification: the alert is not about a recent deploy. The deploy time is when the cluster last changed the pod template (Deployment, colour, side); unknown (e.g. `helm`) also refuses. Unset: no limit.',
   'rollback.triggers[].healthCheckFailures': 'Seed form: enables `health_check`; consecutive failed probes the shipped alert rule fires on.',
   'rollback.triggers[].errorRateThreshold': 'Seed form: enables `error_rate`; the 5xx ratio the shipped alert rule fires above.',
   'rollback.triggers[].responseTimeThreshold': 'Seed form: enables `response_time`; the p95 latency (ms) the shipped alert rule fires above.',

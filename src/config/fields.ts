@@ -18,3 +18,13 @@ export const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an 
 export const secretRef = z
   .strictObject({ value: z.string().min(1).optional(), env: envName.optional(), file: z.string().min(1).optional() })
   .refine((r) => [r.value, r.env, r.file].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of value, env, file' });
+
+/** Credentials for an HTTP API the receiver calls (Prometheus, Alertmanager): a bearer token or basic auth. */
+export const httpAuth = z
+  .object({
+    bearerToken: secretRef.optional(),
+    basicAuth: z.object({ username: z.string().min(1), password: secretRef }).strict().optional(),
+  })
+  .strict()
+  .refine((a) => !(a.bearerToken && a.basicAuth), { message: 'use bearerToken or basicAuth, not both' })
+  .prefault({});

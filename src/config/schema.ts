@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { STRATEGIES } from '../model.js';
-import { duration, secretRef } from './fields.js';
+import { duration, httpAuth } from './fields.js';
 import { MatcherError, parseMatcher, type Matcher } from '../matching/matchers.js';
 import { namespaceProblem } from '../matching/names.js';
 import { notificationsSchema } from '../notify/config.js';
@@ -50,6 +50,7 @@ export const namedTrigger = z
     automatic: z.boolean().optional(),
     threshold: z.number().optional(),
     cooldownPeriod: duration.optional(),
+    maxRevisionAge: duration.optional(),
   })
   .strict();
 
@@ -135,14 +136,7 @@ const monitoring = z
         minRateWindow: duration.prefault('1m'),
         prometheusUrl: z.url().optional(),
         timeout: duration.prefault(10),
-        auth: z
-          .object({
-            bearerToken: secretRef.optional(),
-            basicAuth: z.object({ username: z.string().min(1), password: secretRef }).strict().optional(),
-          })
-          .strict()
-          .refine((a) => !(a.bearerToken && a.basicAuth), { message: 'use bearerToken or basicAuth, not both' })
-          .prefault({}),
+        auth: httpAuth,
         /** This many unknown samples in a row (empty, NaN, Prometheus unreachable) escalate. */
         unknownLimit: z.number().int().min(1).default(3),
         /** Also watch targets whose rollback escalated. */

@@ -34,3 +34,30 @@ export function resolveSecret(ref: SecretRef, key: string, env: Env): SecretResu
   if (ref.env !== undefined) return secretFromEnv(ref.env, key, env);
   return secretFromFile(ref.file!, key);
 }
+
+/** The resolved credentials of an `httpAuth` config block. */
+export interface HttpCredentials {
+  bearerToken?: string;
+  basicAuth?: { username: string; password: string };
+}
+
+/** Resolves an `httpAuth` block found at `key`, adding any problem to `problems`. */
+export function resolveHttpAuth(
+  auth: { bearerToken?: SecretRef; basicAuth?: { username: string; password: SecretRef } },
+  key: string,
+  env: Env,
+  problems: string[],
+): HttpCredentials {
+  const out: HttpCredentials = {};
+  if (auth.bearerToken) {
+    const r = resolveSecret(auth.bearerToken, `${key}.bearerToken`, env);
+    if ('problem' in r) problems.push(r.problem);
+    else out.bearerToken = r.value;
+  }
+  if (auth.basicAuth) {
+    const r = resolveSecret(auth.basicAuth.password, `${key}.basicAuth.password`, env);
+    if ('problem' in r) problems.push(r.problem);
+    else out.basicAuth = { username: auth.basicAuth.username, password: r.value };
+  }
+  return out;
+}

@@ -19,6 +19,8 @@ export interface Trigger {
   thresholdUnit?: string;
   /** Overrides `rollback.cooldownPeriod` for this trigger. */
   cooldownMs?: number;
+  /** Deploy correlation: act only when the current revision went out less than this long before the alert started. */
+  maxRevisionAgeMs?: number;
 }
 
 interface DefaultTrigger {
@@ -79,6 +81,7 @@ export function buildTriggers(entries: TriggerEntry[] | undefined): { triggers: 
         threshold: entry.threshold ?? base?.threshold,
         thresholdUnit: base?.thresholdUnit,
         cooldownMs: entry.cooldownPeriod,
+        maxRevisionAgeMs: entry.maxRevisionAge,
       };
     } else {
       const [key, value] = Object.entries(entry)[0] as [keyof typeof SEED_TRIGGER_KEYS, number];

@@ -387,7 +387,7 @@ export class Dispatcher {
       const r = d.record;
       metrics.alerts.inc({ trigger: r.trigger ?? 'none', decision: r.decision });
       if (r.dueAt !== null) this.pendingTimer.schedule(r.dueAt);
-      if (r.decision === 'disabled') notifications.emit({ type: 'notify_only', decision: r });
+      if (d.notify) notifications.emit({ type: 'notify_only', decision: r });
       if (d.brakeTripped) notifications.emit({ type: 'brake_tripped', detail: r.reason, decision: r });
       if (d.escalation) {
         metrics.escalations.inc({ reason: d.escalation.reason });

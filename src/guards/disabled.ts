@@ -12,6 +12,6 @@ export const disabledGuard: Guard = {
         : !trigger.automatic
           ? `trigger ${trigger.name} has automatic: false`
           : undefined;
-    return why ? { decision: 'disabled', reason: `${why}: operators are notified, nothing is rolled back` } : undefined;
+    return why ? { decision: 'disabled', notify: true, reason: `${why}: operators are notified, nothing is rolled back` } : undefined;
   },
 };

@@ -72,6 +72,8 @@ export interface Verdict {
   escalateRevision?: string;
   /** The global brake trips with this decision. */
   tripBrake?: boolean;
+  /** Nothing is done, but people should hear of the alert (a `notify_only` notification). */
+  notify?: boolean;
 }
 
 export interface Guard {

@@ -13,6 +13,7 @@ import { noMatchGuard } from './no-match.js';
 import { notAllowedGuard } from './not-allowed.js';
 import { resolvedGuard } from './resolved.js';
 import { retriesGuard } from './retries.js';
+import { revisionAgeGuard } from './revision-age.js';
 import { staleGuard } from './stale.js';
 
 /** Every guard, for alerts. */
@@ -28,6 +29,7 @@ export const ALERT_GUARDS: readonly Guard[] = [
   retriesGuard,
   brakeGuard,
   staleGuard,
+  revisionAgeGuard,
   destinationGuard,
   actAfterGuard,
 ];

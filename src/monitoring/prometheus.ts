@@ -10,23 +10,13 @@
  *   stripped from the URL, and redacted from any text that might echo them.
  */
 import type { MONITORED_METRICS } from '../metrics.js';
+import { endpoint, redact, type EndpointOptions } from '../net/endpoint.js';
 
 // ------------------------------------------------------------------ types
 
 export type MonitoredMetric = (typeof MONITORED_METRICS)[number];
 
-export interface BasicAuth {
-  username: string;
-  password: string;
-}
-
-export interface PrometheusClientOptions {
-  /** Base URL, e.g. http://prometheus:9090 or https://host/prometheus (a path prefix is kept). */
-  url: string;
-  /** Sent as `Authorization: Bearer <token>`. Takes precedence over basic auth. */
-  bearerToken?: string;
-  /** Sent as `Authorization: Basic ...`. Credentials in the URL (`http://user:pass@host`) are used the same way. */
-  basicAuth?: BasicAuth;
+export interface PrometheusClientOptions extends EndpointOptions {
   /** Per request, connection to end of body. Default 10 000 ms. */
   timeoutMs?: number;
   /** Default 'rollback-receiver'. */
@@ -157,12 +147,6 @@ function pair(v: unknown): Point | undefined {
   return { timestampMs: toMs(v[0]), value: parseSampleValue(v[1]) };
 }
 
-function headerSafe(s: string, what: string): void {
-  // Control characters would make fetch throw with the header value in its message.
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(s)) throw new TypeError(`Prometheus ${what} contains control characters`);
-}
-
 export class PrometheusClient {
   /** The base URL without credentials (safe to log). */
   readonly url: string;
@@ -172,47 +156,13 @@ export class PrometheusClient {
   readonly #userAgent: string;
 
   constructor(opts: PrometheusClientOptions) {
-    let parsed: URL;
-    try {
-      parsed = new URL(opts.url);
-    } catch {
-      throw new TypeError('Prometheus URL is not a valid URL');
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new TypeError(`Prometheus URL must be http or https, got ${parsed.protocol}`);
-    }
-    let basic = opts.basicAuth;
-    if (parsed.username || parsed.password) {
-      try {
-        basic ??= { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
-      } catch {
-        throw new TypeError('Prometheus URL has badly percent-encoded credentials');
-      }
-      parsed.username = '';
-      parsed.password = '';
-    }
-    parsed.search = '';
-    parsed.hash = '';
-    this.url = parsed.href.replace(/\/+$/, '');
+    const parsed = endpoint(opts, 'Prometheus');
+    this.url = parsed.url;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!(this.timeoutMs > 0)) throw new RangeError('Prometheus timeoutMs must be positive');
     this.#userAgent = opts.userAgent ?? 'rollback-receiver';
-
-    const secrets: string[] = [];
-    if (opts.bearerToken !== undefined && opts.bearerToken !== '') {
-      headerSafe(opts.bearerToken, 'bearer token');
-      this.#authorization = `Bearer ${opts.bearerToken}`;
-      secrets.push(opts.bearerToken);
-    } else if (basic) {
-      headerSafe(basic.username, 'basic auth user name');
-      headerSafe(basic.password, 'basic auth password');
-      const encoded = Buffer.from(`${basic.username}:${basic.password}`, 'utf8').toString('base64');
-      this.#authorization = `Basic ${encoded}`;
-      if (basic.password !== '') secrets.push(basic.password, encodeURIComponent(basic.password));
-      secrets.push(encoded);
-    }
-    // Longest first, so that a secret containing another is redacted whole.
-    this.#secrets = [...new Set(secrets)].sort((a, b) => b.length - a.length);
+    this.#authorization = parsed.authorization;
+    this.#secrets = parsed.secrets;
   }
 
   /** Evaluates `query` at `time` (default: now at the server). */
@@ -282,9 +232,7 @@ export class PrometheusClient {
 
   /** Replaces every configured secret in `text` (for messages built from foreign text). */
   redact(text: string): string {
-    let out = text;
-    for (const s of this.#secrets) out = out.split(s).join('[REDACTED]');
-    return out;
+    return redact(text, this.#secrets);
   }
 
   private malformed(query: string, what: string): PrometheusError {

@@ -4,7 +4,7 @@
  * Prometheus credentials resolved from env or files.
  */
 import type { ConfigFile } from '../config/schema.js';
-import { resolveSecret } from '../config/secrets.js';
+import { resolveHttpAuth } from '../config/secrets.js';
 import { intervalToCron } from './cron.js';
 import type { MetricSpec } from './monitor.js';
 import { DEFAULT_QUERIES } from './prometheus.js';
@@ -68,16 +68,6 @@ export function buildMonitoringSettings(
     unknownLimit: enhanced.unknownLimit,
     afterEscalation: enhanced.afterEscalation,
   };
-  const { bearerToken, basicAuth } = enhanced.auth;
-  if (bearerToken) {
-    const r = resolveSecret(bearerToken, `${key}.auth.bearerToken`, env);
-    if ('problem' in r) problems.push(r.problem);
-    else settings.bearerToken = r.value;
-  }
-  if (basicAuth) {
-    const r = resolveSecret(basicAuth.password, `${key}.auth.basicAuth.password`, env);
-    if ('problem' in r) problems.push(r.problem);
-    else settings.basicAuth = { username: basicAuth.username, password: r.value };
-  }
+  Object.assign(settings, resolveHttpAuth(enhanced.auth, `${key}.auth`, env, problems));
   return { settings, problems };
 }

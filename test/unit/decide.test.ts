@@ -61,6 +61,7 @@ describe('guards', () => {
       'retries_exhausted',
       'rate_limited',
       'stale',
+      'revision_age',
       'refused',
       'pending',
     ]);
@@ -243,6 +244,40 @@ describe('guards', () => {
     const d = new Decider();
     d.cluster = facts({ validationProblem: 'Deployment prod/api has no previous revision' });
     expect(d.fire().record).toMatchObject({ decision: 'refused', reason: 'Deployment prod/api has no previous revision' });
+  });
+
+  describe('12. refused: deploy correlation (maxRevisionAge)', () => {
+    const STARTS = Date.parse('2026-11-27T06:58:00.123Z');
+    const withLimit = () => new Decider(testConfig('rollback:\n  triggers:\n    - name: error_rate\n      maxRevisionAge: 10m\n'));
+
+    it('acts on a revision that went out less than maxRevisionAge before the alert started', () => {
+      const d = withLimit();
+      d.cluster = facts({ revisionAt: STARTS - 10 * MIN + 1 });
+      const ok = d.fire();
+      expect(ok.record.decision).toBe('dry_run');
+      expect(ok.notify).toBe(false);
+    });
+
+    it('refuses an older revision, names its age, and asks for a notification', () => {
+      const d = withLimit();
+      d.cluster = facts({ revisionAt: STARTS - 10 * MIN, changedBy: 'kubectl (Update)' });
+      const old = d.fire();
+      expect(old.record.decision).toBe('refused');
+      expect(old.record.reason).toBe(
+        'the current revision of prod/api went out at 2026-11-27T06:48:00.123Z (by kubectl (Update)), 600s before the alert started at 2026-11-27T06:58:00.123Z: older than maxRevisionAge 600s of trigger error_rate, so the alert is not about a recent deploy',
+      );
+      expect(old.notify).toBe(true);
+      expect(old.rollback).toBeUndefined();
+    });
+
+    it('refuses when the deploy time is unknown, and does not apply to triggers without the limit', () => {
+      const d = withLimit();
+      d.cluster = facts();
+      expect(d.fire().record).toMatchObject({ decision: 'refused', reason: expect.stringMatching(/went out is unknown/) });
+      const unlimited = new Decider();
+      unlimited.cluster = facts({ revisionAt: STARTS - 1000 * MIN });
+      expect(unlimited.fire().record.decision).toBe('dry_run');
+    });
   });
 
   it('13. pending: actAfter from first sight, then decided again and linked', () => {
