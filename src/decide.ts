@@ -63,7 +63,10 @@ function destinationFor(
   const facts = cluster.facts(target, strategy);
   // An emergency skips pre-rollback validation, not the choice of where to go.
   const considered = kind === 'emergency' ? { ...facts, validationProblem: undefined } : facts;
-  return chooseDestination(considered, state.revisions(target), kind, explicit);
+  const choice = chooseDestination(considered, state.revisions(target), kind, explicit);
+  // The GitOps pauses are pinned with the destination: a resumed rollback never re-reads a paused object as "not automated".
+  const pauses = facts.gitops?.pauses;
+  return choice.ok && pauses?.length ? { ...choice, pin: { ...choice.pin, pauses } } : choice;
 }
 
 /** "from revision 2 (app:broken) to revision 1 (app:v1), not yet proven" */

@@ -76,6 +76,33 @@ export interface Pin {
   replicas?: number;
   /** Why this destination, for reasons and reports ("known-good since …", "not yet proven"). */
   note: string;
+  /** GitOps reconciliations paused before the rollback (Argo CD, Flux), read at admission; absent when none. */
+  pauses?: GitOpsPause[];
+}
+
+/**
+ * One GitOps object whose reconciliation a rollback pauses: the field it sets while paused
+ * and the value it had, restored on resume (an Argo CD Application's
+ * `spec.syncPolicy.automated`, a Flux object's `spec.suspend`). Pinned at admission, so a
+ * resumed rollback never re-reads an already paused object as "not automated".
+ */
+export interface GitOpsPause {
+  tool: 'argocd' | 'flux';
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  /** Its API path. */
+  path: string;
+  field: string[];
+  /** The field's value before the pause (null: absent), restored on resume. */
+  before: unknown;
+  /** The value while paused (null: removed). */
+  paused: unknown;
+  /** Why it is paused: what it manages ("manages Deployment prod/api"). */
+  why: string;
+  /** Where its source's revision is read, and what it was at admission (resume on source change). */
+  source?: { path: string; field: string[]; revision: string };
 }
 
 /** One alert as the receiver keeps it: Alertmanager's fields, times parsed. */

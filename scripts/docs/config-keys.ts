@@ -149,6 +149,17 @@ export const CONFIG_KEYS: Record<string, string> = {
   'monitoring.enhanced.unknownLimit': 'This many unknown samples in a row (no data, NaN, Prometheus not answering) escalate: unknown is never healthy.',
   'monitoring.enhanced.afterEscalation': 'Also open a window after a rollback that escalated.',
 
+  gitops: 'Pause Argo CD or Flux reconciliation before a rollback, so self-heal does not re-apply the bad revision (see docs/gitops.md). Off by default: it writes to another system\'s objects, which the receiver must be granted in their namespaces; without that permission a rollback of a managed workload is refused.',
+  'gitops.argocd': 'Argo CD: find the Application by the tracking annotation `argocd.argoproj.io/tracking-id` or the tracking label, confirmed by its `status.resources`; pause by removing `spec.syncPolicy.automated` (pinned with the rollback, restored on resume).',
+  'gitops.argocd.enabled': 'Look for Argo CD Applications managing the rolled-back objects.',
+  'gitops.argocd.namespace': 'Where Applications live (an Application tracked as `<namespace>_<name>` is read in its own namespace).',
+  'gitops.argocd.trackingLabel': 'The label Argo CD 2.x tracks resources by (`application.instanceLabelKey`); the annotation is always read first.',
+  'gitops.argocd.parents': 'An app-of-apps parent with self-heal would turn the child\'s automated sync back on: `pause` it too, or `refuse` the rollback.',
+  'gitops.flux': 'Flux: the Kustomization (`kustomize.toolkit.fluxcd.io/name` and `/namespace` labels) or HelmRelease (`helm.toolkit.fluxcd.io/…`) managing the objects gets `spec.suspend: true`.',
+  'gitops.flux.enabled': 'Look for Flux Kustomizations and HelmReleases managing the rolled-back objects.',
+  'gitops.resume': '`manual`: only an operator resumes (`POST /api/v1/gitops/pauses/{id}/resume`, `rollback-receiver gitops resume`); `onSourceChange`: also once the source moved on (Argo CD: the Application\'s synced-to target revision; Flux: the source\'s `status.artifact.revision`). Every resume is an event, a notification and a record.',
+  'gitops.checkInterval': 'How often paused objects\' sources are checked (`onSourceChange`).',
+
   shutdown: 'Graceful shutdown on SIGTERM.',
   'shutdown.grace': 'How long SIGTERM waits for in-flight rollbacks to reach a safe point (the chart\'s terminationGracePeriodSeconds adds a margin).',
 };

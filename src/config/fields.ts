@@ -1,6 +1,7 @@
 /** zod field types shared by every part of the config schema. */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { namespaceProblem } from '../matching/names.js';
 
 /** Seconds (the seed's `cooldownPeriod: 300`) or a Prometheus-style string (`90s`, `5m`); parses to milliseconds. */
 export const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -28,3 +29,8 @@ export const httpAuth = z
   .strict()
   .refine((a) => !(a.bearerToken && a.basicAuth), { message: 'use bearerToken or basicAuth, not both' })
   .prefault({});
+/** A valid Kubernetes namespace name. */
+export const namespaceName = z.string().superRefine((ns, ctx) => {
+  const problem = namespaceProblem(ns);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});

@@ -10,6 +10,7 @@ import { formatIssues } from './issues.js';
 import type { StrategyName } from '../model.js';
 import { buildMonitoringSettings, type MonitoringSettings } from '../monitoring/settings.js';
 import { buildTriggers, type Trigger } from './triggers.js';
+import { buildGitOpsConfig, type GitOpsConfig } from '../gitops/config.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -47,6 +48,7 @@ export interface Config {
   environments: Record<string, { namespace: string; name?: string; strategy?: StrategyName }>;
   execution: Omit<ConfigFile['execution'], 'verifyTimeout' | 'probes'> & { verifyTimeoutMs: number; probes: { urls: string[]; intervalMs: number } };
   monitoring: MonitoringSettings;
+  gitops: GitOpsConfig;
   report: ConfigFile['report'];
   notifications: ConfigFile['notifications'];
   /** How long SIGTERM waits for in-flight rollbacks to reach a safe point. */
@@ -158,6 +160,7 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
       scaleSwap: cfg.execution.scaleSwap,
     },
     monitoring: monitoring.settings,
+    gitops: buildGitOpsConfig(cfg.gitops),
     report: cfg.report,
     notifications: cfg.notifications,
     shutdownGraceMs: cfg.shutdown.grace,

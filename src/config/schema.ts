@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import { STRATEGIES } from '../model.js';
-import { duration, httpAuth } from './fields.js';
+import { duration, httpAuth, namespaceName } from './fields.js';
 import { MatcherError, parseMatcher, type Matcher } from '../matching/matchers.js';
-import { namespaceProblem } from '../matching/names.js';
 import { notificationsSchema } from '../notify/config.js';
+import { gitopsSchema } from '../gitops/config.js';
 import { issueMessage } from './issues.js';
 
 const SIZE = /^(\d+)\s*(b|kb|kib|mb|mib)?$/i;
@@ -23,11 +23,6 @@ export const byteSize = z.union([z.number().int().positive(), z.string()]).trans
   return Number(m[1]) * (SIZE_UNIT[(m[2] ?? 'b').toLowerCase()] ?? 1);
 });
 
-export const namespaceName = z.string().superRefine((ns, ctx) => {
-  const problem = namespaceProblem(ns);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
-
 export const matcher = z.string().transform((text, ctx): Matcher => {
   try {
     return parseMatcher(text);
@@ -37,6 +32,8 @@ export const matcher = z.string().transform((text, ctx): Matcher => {
     return z.NEVER;
   }
 });
+
+export { namespaceName };
 
 const strategy = z.enum(STRATEGIES);
 
@@ -214,6 +211,7 @@ export const configFileSchema = z
       )
       .default({}),
     execution: execution.prefault({}),
+    gitops: gitopsSchema,
     notifications: notificationsSchema,
     report: z
       .object({

@@ -28,6 +28,10 @@ import { deploymentUndo } from './strategies/deployment-undo.js';
 import { scaleSwap } from './strategies/scale-swap.js';
 import { PlanError, type Inspection, type KubeReader, type PlanStep, type Strategy } from './strategies/strategy.js';
 import { probe, probeUrl, VerificationError, waitForRollout } from './verify/verify.js';
+import { gitopsEnabled } from '../gitops/config.js';
+import { accessCheck, detectGitOps } from '../gitops/detect.js';
+import { isPauseStep, pauseSteps } from '../gitops/pause.js';
+import { touchedObjects } from '../matching/target.js';
 
 /** The cluster could not be read (unreachable, overloaded): intake answers 503 so Alertmanager retries. */
 export class ClusterUnavailableError extends Error {}
@@ -66,6 +70,11 @@ export interface RunHold {
 
 type RequestStep = Extract<PlanStep, { action: 'request' }>;
 
+/** The pinned GitOps pauses first, then the strategy's requests: nothing reconciles the rollback away while it runs. */
+function planOf(strategy: Strategy, inspection: Inspection, pin: Pin, kind: RollbackKind): PlanStep[] {
+  return [...pauseSteps(pin.pauses), ...strategy.plan(inspection, pin, kind)];
+}
+
 /** Seed: an emergency scales the failed side down with `--timeout=30s`: its requests get 30 s, not the attempt's timeout. */
 const EMERGENCY_TIMEOUT_MS = 30_000;
 /** Reads for the guards must not hold up intake for long. */
@@ -85,6 +94,8 @@ interface Run {
   /** Aborted by shutdown or by losing the rollback's Leases: stop at the next safe point. */
   stop: AbortSignal;
   lost?: AbortSignal;
+  /** The target object, once inspected: events go to it. */
+  object?: Inspection['object'];
 }
 
 export class Executor {
@@ -128,7 +139,13 @@ export class Executor {
     });
     if (!strategy) return refused(`strategy ${strategyName} is not available in this build`);
     try {
-      return await strategy.inspect(this.reader(deadline), target);
+      const inspection = await strategy.inspect(this.reader(deadline), target);
+      const { config, kube } = this.deps;
+      if (gitopsEnabled(config.gitops)) {
+        const objects = touchedObjects(target, strategyName, config.execution);
+        inspection.facts.gitops = await detectGitOps(this.reader(deadline), accessCheck(kube, deadline), objects, config.gitops);
+      }
+      return inspection;
     } catch (err) {
       if (err instanceof KubeApiError && !err.transient) {
         const what = err.status === 404 ? 'not found' : err.status === 403 ? 'forbidden (check the RBAC rules)' : err.reason;
@@ -159,7 +176,7 @@ export class Executor {
       facts: (target, strategy) => read.get(key(target, strategy))?.facts ?? { ...notRead, optInObject: targetKey(target) },
       plan: (target, strategy, pin, kind) => {
         const inspection = read.get(key(target, strategy));
-        return inspection ? this.strategies.get(strategy)!.plan(inspection, pin, kind) : [];
+        return inspection ? planOf(this.strategies.get(strategy)!, inspection, pin, kind) : [];
       },
       snapshot: (target, strategy) => read.get(key(target, strategy))?.snapshot ?? {},
       skipped: (target, strategy) =>
@@ -171,7 +188,7 @@ export class Executor {
   async plan(rollback: RollbackRecord): Promise<{ inspection: Inspection; plan: PlanStep[] }> {
     const inspection = await this.inspect(rollback, rollback.strategy, this.deps.clock.now() + FACTS_TIMEOUT_MS);
     const strategy = this.strategies.get(rollback.strategy);
-    const plan = strategy && rollback.pin ? strategy.plan(inspection, rollback.pin, rollback.kind) : [];
+    const plan = strategy && rollback.pin ? planOf(strategy, inspection, rollback.pin, rollback.kind) : [];
     return { inspection, plan };
   }
 
@@ -230,7 +247,7 @@ export class Executor {
       if (!rollback.pin) throw new PlanError('no pinned destination on record (admitted by an older version); nothing was sent');
       const run: Run = { rollback, pin: rollback.pin, strategy, steps, deadline, read: this.reader(deadline, steps), stop, lost: hold?.lost };
       const inspection = await strategy.inspect(run.read, rollback);
-      object = inspection.object;
+      object = run.object = inspection.object;
       serving = strategy.verifies(rollback, run.pin)[0];
       steps.push(this.step('inspected', JSON.stringify(inspection.snapshot)));
       void this.event(object, resume ? 'RollbackResumed' : 'RollbackStarted', `${rollback.kind} rollback ${rollback.id} with ${rollback.strategy}, ${run.pin.from.label} → ${run.pin.to.label}: ${rollback.reason}`);
@@ -245,7 +262,7 @@ export class Executor {
         throw new PlanError(`pre-rollback validation failed: ${inspection.facts.validationProblem}`);
       }
       // Resuming, or already at the destination: every step is checked before it is sent.
-      await this.apply(run, strategy.plan(inspection, run.pin, rollback.kind), resume || arrived);
+      await this.apply(run, planOf(strategy, inspection, run.pin, rollback.kind), resume || arrived);
       // An emergency's 30 s bound is for acting; verifying it afterwards may take the usual time.
       const verifyUntil = clock.now() + config.execution.verifyTimeoutMs;
       summary = await this.verify(run, rollback.kind === 'emergency' ? verifyUntil : Math.min(deadline, verifyUntil));
@@ -323,8 +340,15 @@ export class Executor {
         continue;
       }
       await this.write(run, s, careful);
+      if (isPauseStep(s)) this.paused(run, s);
       await this.progress(run.rollback, run.steps);
     }
+  }
+
+  /** A GitOps reconciliation is paused (now, or by an earlier attempt): on record and on the target, never silently. */
+  private paused(run: Run, step: RequestStep): void {
+    run.steps.push(this.step('gitops-paused', step.description));
+    if (run.object) void this.event(run.object, 'GitOpsPaused', `rollback ${run.rollback.id}: ${step.description}`);
   }
 
   /** Stops here when shutdown asked, or when another replica owns the rollback now. */
@@ -361,7 +385,7 @@ export class Executor {
       const fresh = await run.strategy.inspect(run.read, run.rollback);
       let rebuilt: RequestStep | undefined;
       try {
-        rebuilt = run.strategy.plan(fresh, run.pin, run.rollback.kind).find((s): s is RequestStep => s.id === step.id && s.action === 'request');
+        rebuilt = planOf(run.strategy, fresh, run.pin, run.rollback.kind).find((s): s is RequestStep => s.id === step.id && s.action === 'request');
       } catch (err) {
         if (!(err instanceof PlanError)) throw err;
         throw new ConcurrentChangeError(`${run.rollback.namespace}/${run.rollback.name} changed concurrently: ${err.message}`);

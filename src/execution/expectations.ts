@@ -5,7 +5,7 @@
  * managedFields). This is what a retry or a resumed rollback does instead of planning again.
  */
 import { lastChange } from '../kube/managed-fields.js';
-import { templateDigest } from '../kube/template-digest.js';
+import { canonicalJson, templateDigest } from '../kube/template-digest.js';
 import type { Expectation, KubeReader, PlanStep } from './strategies/strategy.js';
 
 interface Observed {
@@ -15,7 +15,13 @@ interface Observed {
 
 export type StepState = { state: 'done' } | { state: 'ready' } | { state: 'changed'; detail: string };
 
-const FIELD_PATH: Record<Expectation['field'], string[]> = { template: ['spec', 'template'], replicas: ['spec', 'replicas'], selector: ['spec', 'selector'] };
+function fieldPath(e: Expectation): string[] {
+  return e.field === 'json' ? e.path : ['spec', e.field];
+}
+
+function valueAt(o: unknown, path: string[]): unknown {
+  return path.reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), o);
+}
 
 function holds(e: Expectation, o: Observed): boolean {
   switch (e.field) {
@@ -25,12 +31,14 @@ function holds(e: Expectation, o: Observed): boolean {
       return (o.spec?.replicas ?? 1) === e.value;
     case 'selector':
       return o.spec?.selector?.[e.label] === e.value;
+    case 'json':
+      return canonicalJson(valueAt(o, e.path)) === e.json;
   }
 }
 
 function describe(e: Expectation, o: Observed): string {
   const name = `${e.object.split('/').slice(-2).join('/')}`;
-  const change = lastChange(o.metadata, FIELD_PATH[e.field]);
+  const change = lastChange(o.metadata, fieldPath(e));
   const by = change ? `; last changed by ${change.manager} at ${new Date(change.at).toISOString()}` : '';
   switch (e.field) {
     case 'template':
@@ -39,6 +47,8 @@ function describe(e: Expectation, o: Observed): string {
       return `${name} has ${o.spec?.replicas ?? 1} replicas, expected ${e.value}${by}`;
     case 'selector':
       return `${name} selects ${e.label}=${o.spec?.selector?.[e.label] ?? '(none)'}, expected ${e.value}${by}`;
+    case 'json':
+      return `${name} has ${e.path.join('.')} = ${canonicalJson(valueAt(o, e.path))}, expected ${e.json}${by}`;
   }
 }
 

@@ -8,6 +8,7 @@ import type { Intent } from '../matching/intent.js';
 import type { PendingIntent } from '../store/records.js';
 import type { GuardState } from '../store/state-index.js';
 import type { DestinationChoice } from './destination.js';
+import type { GitOpsFacts } from '../gitops/detect.js';
 
 /** What the cluster says about a target, read before the decision pass (null: no cluster). */
 export interface WorkloadFacts {
@@ -28,6 +29,8 @@ export interface WorkloadFacts {
   candidates: Revision[];
   /** Replicas the restored side gets (blue-green, scale-swap): those serving now. */
   replicas?: number;
+  /** Argo CD / Flux objects to pause first, or why they cannot be (gitops enabled only). */
+  gitops?: GitOpsFacts;
 }
 
 export interface ClusterView {

@@ -7,6 +7,7 @@ import { destinationGuard } from './destination.js';
 import { disabledGuard } from './disabled.js';
 import { duplicateGuard } from './duplicate.js';
 import { frozenGuard } from './frozen.js';
+import { gitopsGuard } from './gitops.js';
 import type { Guard } from './guard.js';
 import { inProgressGuard } from './in-progress.js';
 import { noMatchGuard } from './no-match.js';
@@ -30,6 +31,7 @@ export const ALERT_GUARDS: readonly Guard[] = [
   brakeGuard,
   staleGuard,
   revisionAgeGuard,
+  gitopsGuard,
   destinationGuard,
   actAfterGuard,
 ];
@@ -38,10 +40,11 @@ export const ALERT_GUARDS: readonly Guard[] = [
  * Operator requests by kind. `automatic` (the seed's `--automatic` script) meets the same
  * opt-in, freeze, one-writer, cooldown, retry, brake, stale and destination rules as
  * alerts; `manual` has its pre-rollback validation and destination checked; `emergency`
- * skips validation but still never runs beside another rollback of the same objects.
+ * skips validation but still never runs beside another rollback of the same objects. All
+ * are refused when a GitOps object that would undo them cannot be paused.
  */
 export const OPERATOR_GUARDS: Readonly<Record<RollbackKind, readonly Guard[]>> = {
-  automatic: [notAllowedGuard, frozenGuard, inProgressGuard, cooldownGuard, retriesGuard, brakeGuard, staleGuard, destinationGuard],
-  manual: [inProgressGuard, destinationGuard],
-  emergency: [inProgressGuard, destinationGuard],
+  automatic: [notAllowedGuard, frozenGuard, inProgressGuard, cooldownGuard, retriesGuard, brakeGuard, staleGuard, gitopsGuard, destinationGuard],
+  manual: [inProgressGuard, gitopsGuard, destinationGuard],
+  emergency: [inProgressGuard, gitopsGuard, destinationGuard],
 };

@@ -7,7 +7,7 @@ import type { Inspection } from '../execution/strategies/strategy.js';
 import type { KubeClient } from './client.js';
 import { paths } from './paths.js';
 
-export type EventReason = 'RollbackStarted' | 'RollbackResumed' | 'RollbackSucceeded' | 'RollbackFailed' | 'RollbackEscalated';
+export type EventReason = 'RollbackStarted' | 'RollbackResumed' | 'RollbackSucceeded' | 'RollbackFailed' | 'RollbackEscalated' | 'GitOpsPaused' | 'GitOpsResumed';
 
 export async function recordEvent(
   kube: KubeClient,

@@ -62,6 +62,7 @@ describe('guards', () => {
       'rate_limited',
       'stale',
       'revision_age',
+      'gitops',
       'refused',
       'pending',
     ]);

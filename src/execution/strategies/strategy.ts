@@ -19,7 +19,9 @@ import type { Pin, Revision, RollbackKind, StrategyName, Target } from '../../mo
 export type Expectation =
   | { object: string; field: 'template'; digest: string }
   | { object: string; field: 'replicas'; value: number }
-  | { object: string; field: 'selector'; label: string; value: string };
+  | { object: string; field: 'selector'; label: string; value: string }
+  /** Any field by path, compared as canonical JSON (`null`: absent), e.g. a paused GitOps object's field. */
+  | { object: string; field: 'json'; path: string[]; json: string };
 
 export type PlanStep =
   | {
