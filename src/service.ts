@@ -199,7 +199,8 @@ export class Service {
     }
     this.dispatcher.start();
     this.monitor?.resume();
-    this.pruneTimer = setInterval(() => this.prune(clock.now()), PRUNE_EVERY_MS).unref();
+    // Hourly, or every retention period when that is shorter, so history never outgrows it by much.
+    this.pruneTimer = setInterval(() => this.prune(clock.now()), Math.min(PRUNE_EVERY_MS, config.retentionMs)).unref();
   }
 
   /**

@@ -22,7 +22,7 @@ export const CONFIG_KEYS: Record<string, string> = {
   'state.namespace': 'The namespace of the Leases and state ConfigMaps (kubernetes backend). Default: `POD_NAMESPACE`, else the in-cluster service account\'s namespace, else `default`.',
   'state.leaseDuration': 'How long a running rollback\'s Leases hold without renewal (renewed every third of it) before another replica takes the rollback over and resumes it. At least 3s.',
   'store.dir': 'State directory. `ROLLBACK_STATE_DIR` overrides it; `./data` when neither is set.',
-  'store.retention': 'Records older than this are pruned hourly. Must be at least the longest guard window (cooldown, retry window, brake window), or a restart would forget guard state.',
+  'store.retention': 'Records older than this are pruned hourly (every `retention` when that is shorter). Must be at least the longest guard window (cooldown, retry window, brake window), or a restart would forget guard state.',
 
   rollback: "When alerts roll back. Accepts the seed's Helm `rollback:` block unchanged.",
   'rollback.enabled': 'Off: every matching alert is decided `disabled` (operators are notified, nothing is rolled back).',
