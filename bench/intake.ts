@@ -17,6 +17,7 @@ export interface IntakeCell extends LoadResult {
 }
 
 export interface IntakeOptions {
+  servers: ServerKind[];
   durationSec: number;
   alertSizes: number[];
   concurrencies: number[];
@@ -53,7 +54,7 @@ async function start(kind: ServerKind, opts: IntakeOptions) {
 export async function benchIntake(opts: IntakeOptions): Promise<IntakeCell[]> {
   const cells: IntakeCell[] = [];
   let salt = 0;
-  for (const server of ['bare', 'express', 'receiver'] as const) {
+  for (const server of opts.servers) {
     const daemon = await start(server, opts);
     try {
       const base = { url: daemon.url, token: server === 'receiver' ? WEBHOOK_TOKEN : undefined };

@@ -4,7 +4,7 @@
  * built per request (distinct alerts); prints one JSON line with the result.
  */
 import autocannon from 'autocannon';
-import { distinctAlerts, webhookPayload } from './payload.js';
+import { bodyMaker } from './payload.js';
 
 export interface LoadSpec {
   url: string;
@@ -29,6 +29,7 @@ export interface LoadResult {
 
 async function main(spec: LoadSpec): Promise<LoadResult> {
   let seq = 0;
+  const body = bodyMaker(spec.alertsPerWebhook, spec.salt);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (spec.token) headers.authorization = `Bearer ${spec.token}`;
   const result = await autocannon({
@@ -41,7 +42,7 @@ async function main(spec: LoadSpec): Promise<LoadResult> {
         method: 'POST',
         path: '/webhook',
         headers,
-        setupRequest: (req) => ({ ...req, body: webhookPayload(distinctAlerts(seq++, spec.alertsPerWebhook, spec.salt)) }),
+        setupRequest: (req) => ({ ...req, body: body(seq++) }),
       },
     ],
   });

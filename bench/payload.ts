@@ -41,6 +41,30 @@ export function webhookPayload(alerts: AlertSpec[]): string {
   });
 }
 
+/**
+ * A body maker for `count` distinct alerts per webhook, cheap enough for the load
+ * generator (which shares the machine with the server): the JSON is built once with
+ * markers, and each call only splices in the fingerprints and target names.
+ */
+export function bodyMaker(count: number, salt: string): (seq: number) => string {
+  const FP = '\u0000fp\u0000';
+  const DEP = '\u0000dep\u0000';
+  const template = webhookPayload(Array.from({ length: count }, () => ({ fingerprint: FP, namespace: 'prod', deployment: DEP })));
+  const parts = template.split(/\\u0000(?:fp|dep)\\u0000/);
+  const kinds = [...template.matchAll(/\\u0000(fp|dep)\\u0000/g)].map((m) => m[1]);
+  return (seq) => {
+    let out = parts[0]!;
+    let slot = 0;
+    for (let i = 0; i < kinds.length; i++) {
+      // Each alert names its target (label, summary) before its fingerprint, which ends it.
+      const n = seq * count + slot;
+      if (kinds[i] === 'fp') slot++;
+      out += (kinds[i] === 'fp' ? `${salt}${n.toString(16).padStart(12, '0')}` : `svc-${n % 1000}`) + parts[i + 1]!;
+    }
+    return out;
+  };
+}
+
 /** `count` distinct alerts for webhook number `seq` (1,000 targets, so guards see many workloads). */
 export function distinctAlerts(seq: number, count: number, salt: string): AlertSpec[] {
   return Array.from({ length: count }, (_, i) => {

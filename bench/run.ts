@@ -4,10 +4,12 @@
  *   --quick                 tiny counts and 1 s runs (the smoke test; figures meaningless)
  *   --sections a,b          any of intake, memory, act, storm (default: all)
  *   --duration S            seconds per intake cell (default 8)
- *   --cpu-prof DIR          write the receiver's CPU profile(s) of the intake section to DIR
+ *   --servers a,b           intake servers: any of bare, express, receiver (default: all)
+ *   --alerts 1,10,100       intake payload sizes; --connections 1,10,64 intake concurrencies
+ *   --cpu-prof DIR          write the receiver's CPU profile of the intake section to DIR
  */
 import { parseArgs } from 'node:util';
-import { benchIntake, type IntakeCell } from './intake.js';
+import { benchIntake, type IntakeCell, type ServerKind } from './intake.js';
 import { benchMemory } from './memory.js';
 import { machine } from './servers.js';
 import { formatTable, type Row } from './table.js';
@@ -20,6 +22,9 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     sections: { type: 'string', default: SECTIONS.join(',') },
     duration: { type: 'string' },
+    servers: { type: 'string', default: 'bare,express,receiver' },
+    alerts: { type: 'string' },
+    connections: { type: 'string' },
     'cpu-prof': { type: 'string' },
   },
 });
@@ -33,6 +38,7 @@ for (const s of sections) {
 }
 const quick = values.quick;
 const durationSec = Number(values.duration ?? (quick ? 1 : 8));
+const list = (text: string) => text.split(',').map(Number);
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 function intakeRows(cells: IntakeCell[]): Row[] {
@@ -56,8 +62,9 @@ async function main(): Promise<void> {
     const cpuProf = values['cpu-prof'];
     const cells = await benchIntake({
       durationSec,
-      alertSizes: [1, 10, 100],
-      concurrencies: quick ? [1, 10] : [1, 10, 64],
+      servers: values.servers.split(',') as ServerKind[],
+      alertSizes: list(values.alerts ?? '1,10,100'),
+      concurrencies: list(values.connections ?? (quick ? '1,10' : '1,10,64')),
       fixedRate: 500,
       receiverNodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [],
       progress,

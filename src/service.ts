@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -16,6 +16,7 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { Executor } from './execution/executor.js';
 import { KubeClient } from './kube/client.js';
 import { createApp } from './http/app.js';
+import { fastWebhook } from './intake/fast-webhook.js';
 import { loadCredentials, type Credentials } from './http/auth.js';
 import { Metrics } from './metrics.js';
 import { Monitor, type Sampler } from './monitoring/monitor.js';
@@ -39,7 +40,7 @@ export interface ServiceOptions {
   credentials?: Credentials;
   /** Off in tests that build many services in one process. */
   defaultMetrics?: boolean;
-  /** null: no cluster; undefined: KUBECONFIG or in-cluster config when present. */
+  /** null or absent: no cluster (`serve` passes {@link kubeFromEnvironment}'s). */
   kube?: KubeClient | null;
   /** Default: Prometheus at config.prometheusUrl. */
   sampler?: Sampler;
@@ -47,13 +48,13 @@ export interface ServiceOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** A cluster is configured when KUBECONFIG, ~/.kube/config or an in-cluster service account exists. */
-function kubeFromEnvironment(): KubeClient | null {
+/** A cluster is configured when KUBECONFIG, ~/.kube/config or an in-cluster service account exists; null otherwise. */
+export async function kubeFromEnvironment(): Promise<KubeClient | null> {
   const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
   const file = process.env.KUBECONFIG || join(homedir(), '.kube', 'config');
   if (!inCluster && !existsSync(file.split(delimiter)[0] ?? file)) return null;
   try {
-    return KubeClient.fromEnvironment();
+    return await KubeClient.fromEnvironment();
   } catch (err) {
     throw new StartupError(`cannot load the cluster configuration (${inCluster ? 'in-cluster service account' : `KUBECONFIG ${file}`}): ${(err as Error).message}`);
   }
@@ -64,6 +65,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 export class Service {
   readonly app;
+  /** What the server runs: the /webhook fast path, and the express app for everything else. */
+  readonly handler: RequestListener;
   readonly store: SqliteStore;
   readonly state: StateIndex;
   readonly dispatcher: Dispatcher;
@@ -93,7 +96,7 @@ export class Service {
         'live mode needs a webhook token (ROLLBACK_WEBHOOK_TOKEN or ROLLBACK_WEBHOOK_TOKEN_FILE), or auth.allowUnauthenticatedWebhook: true',
       );
     }
-    this.kube = opts.kube === undefined ? kubeFromEnvironment() : opts.kube;
+    this.kube = opts.kube ?? null;
     if (!config.dryRun && !this.kube) {
       throw new StartupError(
         'live mode was asked for (ROLLBACK_DRY_RUN=false or rollback.dryRun: false), but no cluster is configured: set KUBECONFIG or run in a pod with a service account',
@@ -161,6 +164,7 @@ export class Service {
           share: this.backend?.windows ?? null,
         })
       : null;
+    const replica = this.backend?.identity ?? hostname();
     this.app = createApp({
       config,
       store: this.store,
@@ -179,8 +183,21 @@ export class Service {
       receiverUrl: config.notifications.receiverUrl,
       startedAt: now,
       shared: this.backend?.ledger ?? null,
-      replica: this.backend?.identity ?? hostname(),
+      replica,
     });
+    const fast = fastWebhook({
+      dispatcher: this.dispatcher,
+      credentials,
+      metrics: this.metrics,
+      log,
+      bodyLimitBytes: config.bodyLimitBytes,
+      draining: () => this.draining,
+      replica,
+    });
+    const app = this.app;
+    this.handler = (req: IncomingMessage, res: ServerResponse) => {
+      if (!fast(req, res)) app(req, res);
+    };
     if (this.backend) {
       // Replicas share running rollbacks through Leases: whichever replica finds one orphaned adopts it.
       const executor = this.executor!;
@@ -285,8 +302,8 @@ export class Service {
   async listen(port = this.opts.config.port, host?: string): Promise<AddressInfo> {
     const { tls } = this.opts.config;
     this.server = tls
-      ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, this.app)
-      : createHttpServer(this.app);
+      ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, this.handler)
+      : createHttpServer(this.handler);
     const server = this.server;
     server.on('request', (_req, res: ServerResponse) => {
       this.openResponses.add(res);

@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { guardProcess } from '../process-guard.js';
-import { Service } from '../service.js';
+import { kubeFromEnvironment, Service } from '../service.js';
 import { VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { CliError, exitWith } from './fail.js';
@@ -18,7 +18,7 @@ export async function serveCommand(opts: { config?: string; port?: number }): Pr
   })();
   const log = createLogger(config.logLevel);
   try {
-    service = new Service({ config, log });
+    service = new Service({ config, log, kube: await kubeFromEnvironment() });
   } catch (err) {
     exitWith(err);
   }

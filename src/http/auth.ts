@@ -63,16 +63,17 @@ function deny(res: Response, status: 401 | 403, message: string, basic: boolean)
   res.status(status).json({ error: message });
 }
 
-function check(expected: string | undefined, req: Request): boolean {
+/** Whether an Authorization header satisfies a route that expects `expected` (none expected: always). */
+export function authorized(expected: string | undefined, authorization: string | undefined): boolean {
   if (expected === undefined) return true;
-  const token = presentedToken(req.headers.authorization);
+  const token = presentedToken(authorization);
   return token !== undefined && tokenMatches(token, expected);
 }
 
 /** `/webhook`: the webhook token when one is configured (startup refuses live mode without one). */
 export function requireWebhookToken(creds: Credentials): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (check(creds.webhookToken, req)) return next();
+    if (authorized(creds.webhookToken, req.headers.authorization)) return next();
     deny(res, 401, 'missing or wrong webhook credentials (Authorization: Bearer <ROLLBACK_WEBHOOK_TOKEN>)', false);
   };
 }
@@ -80,7 +81,7 @@ export function requireWebhookToken(creds: Credentials): RequestHandler {
 /** "read" routes: the operator token when one is set, open otherwise. */
 export function requireReader(creds: Credentials): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (check(creds.operatorToken, req)) return next();
+    if (authorized(creds.operatorToken, req.headers.authorization)) return next();
     deny(res, 401, 'missing or wrong operator credentials', true);
   };
 }
@@ -92,7 +93,7 @@ export function requireOperator(creds: Credentials): RequestHandler {
       res.status(403).json({ error: 'operator token not configured (set ROLLBACK_OPERATOR_TOKEN or ROLLBACK_OPERATOR_TOKEN_FILE)' });
       return;
     }
-    if (check(creds.operatorToken, req)) return next();
+    if (authorized(creds.operatorToken, req.headers.authorization)) return next();
     deny(res, 401, 'missing or wrong operator credentials', true);
   };
 }

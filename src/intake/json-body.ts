@@ -6,6 +6,13 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { loneSurrogateAt } from './well-formed.js';
 
+/** The 400 answer for a parsed body holding a lone surrogate, or undefined when all its text is Unicode. */
+export function invalidText(body: unknown): { error: string; problems: string[] } | undefined {
+  const at = loneSurrogateAt(body);
+  if (at === undefined) return undefined;
+  return { error: 'invalid text in the JSON body', problems: [`${at}: contains a lone UTF-16 surrogate (\\uD800-\\uDFFF); strings must be valid Unicode`] };
+}
+
 /** @param optional a request without any body passes (e.g. `PUT /api/v1/freeze` with no reason). */
 export function jsonBody(limitBytes: number, { optional = false } = {}): RequestHandler[] {
   const parser = express.json({ limit: limitBytes, strict: false, type: () => true });
@@ -21,9 +28,9 @@ export function jsonBody(limitBytes: number, { optional = false } = {}): Request
     (req: Request, res: Response, next: NextFunction) => {
       parser(req, res, (err?: unknown) => {
         if (!err) {
-          const at = loneSurrogateAt(req.body);
-          if (at === undefined) return next();
-          res.status(400).json({ error: 'invalid text in the JSON body', problems: [`${at}: contains a lone UTF-16 surrogate (\\uD800-\\uDFFF); strings must be valid Unicode`] });
+          const invalid = invalidText(req.body);
+          if (!invalid) return next();
+          res.status(400).json(invalid);
           return;
         }
         const e = err as { type?: string; status?: number; message?: string };

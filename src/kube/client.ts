@@ -6,7 +6,7 @@
  * the executor reads the object again and compares it with the pinned plan instead.
  * Errors keep the API's status and message for reasons and reports.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import fetch, { Headers } from 'node-fetch';
 import pRetry, { AbortError } from 'p-retry';
 
@@ -69,8 +69,12 @@ export class KubeClient {
     this.server = cluster.server.replace(/\/$/, '');
   }
 
-  /** KUBECONFIG (or ~/.kube/config), else the in-cluster service account. */
-  static fromEnvironment(): KubeClient {
+  /**
+   * KUBECONFIG (or ~/.kube/config), else the in-cluster service account. client-node is
+   * loaded here, on first use (about 80 MiB resident): a receiver without a cluster never pays it.
+   */
+  static async fromEnvironment(): Promise<KubeClient> {
+    const { KubeConfig } = await import('@kubernetes/client-node');
     const kc = new KubeConfig();
     kc.loadFromDefault();
     return new KubeClient(kc);

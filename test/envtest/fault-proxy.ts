@@ -17,6 +17,9 @@ export interface SeenRequest {
   method: string;
   path: string;
   status: number | 'dropped';
+  /** When it reached the proxy, and when the apiserver's answer came back (ms since the epoch). */
+  at: number;
+  answeredAt?: number;
 }
 
 type Match = (method: string, path: string) => boolean;
@@ -101,6 +104,7 @@ export class FaultProxy {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const at = Date.now();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
@@ -111,7 +115,7 @@ export class FaultProxy {
     if (fault?.kind === 'hold') {
       fault.reached();
       if ((await fault.release) === 'drop') {
-        this.seen.push({ method, path, status: 'dropped' });
+        this.seen.push({ method, path, status: 'dropped', at });
         res.socket?.destroy();
         return;
       }
@@ -123,7 +127,7 @@ export class FaultProxy {
       res.writeHead(502, { 'content-type': 'text/plain' }).end(`proxy: ${(err as Error).message}`);
       return;
     }
-    this.seen.push({ method, path, status: upstream.status });
+    this.seen.push({ method, path, status: upstream.status, at, answeredAt: Date.now() });
     if (fault?.kind === 'commit-then-drop') {
       res.socket?.destroy();
       return;
