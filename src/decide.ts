@@ -6,13 +6,14 @@
  * the caller. The dispatcher calls it inside its serialized commit, so whatever it admits
  * is visible to the next decision at once.
  */
+import type { SilenceCheck } from './alertmanager/silence.js';
 import type { Config } from './config/load.js';
 import { chooseDestination, type DestinationChoice, type ExplicitDestination } from './guards/destination.js';
 import { ALERT_GUARDS, OPERATOR_GUARDS } from './guards/index.js';
 import type { ClusterView, Guard, GuardInput, Verdict } from './guards/guard.js';
 import { intentFor, matchTrigger, type Intent } from './matching/intent.js';
 import { checkTarget, touchedObjects } from './matching/target.js';
-import { dedupKey, type Alert, type AlertGroup, type Pin, type RollbackKind, type StrategyName, type Target } from './model.js';
+import { DECISIONS, dedupKey, type Alert, type AlertGroup, type Pin, type RollbackKind, type StrategyName, type Target } from './model.js';
 import type { DecisionRecord, Effect, PendingIntent, RollbackRecord, RollbackStep } from './store/records.js';
 import type { GuardState } from './store/state-index.js';
 
@@ -27,6 +28,8 @@ export interface DecideInput {
   cluster: ClusterView | null;
   newId: () => string;
   redecide?: PendingIntent;
+  /** Alertmanager's silences (guard 6a); undefined when Alertmanager is not configured. */
+  silences?: SilenceCheck;
 }
 
 export interface Decision {
@@ -151,6 +154,7 @@ export function decide(input: DecideInput): Decision {
     dryRun: config.dryRun,
     cluster: unread ? null : cluster,
     redecide: input.redecide,
+    silences: input.silences,
   };
 
   let verdict = firstVerdict(ALERT_GUARDS.slice(0, 5), guardInput);
@@ -158,6 +162,9 @@ export function decide(input: DecideInput): Decision {
   verdict ??= firstVerdict(ALERT_GUARDS.slice(5), guardInput);
   const pin = guardInput.destination?.ok ? guardInput.destination.pin : null;
   if (!verdict) verdict = actVerdict(intent!, target!, strategy!, pin, config.dryRun, cluster !== null);
+  if (input.silences && !input.silences.ok && passedSilenceCheck(verdict)) {
+    verdict = { ...verdict, reason: `${verdict.reason}; silence check skipped: ${input.silences.problem}` };
+  }
 
   const record: DecisionRecord = {
     id: input.newId(),
@@ -237,6 +244,11 @@ export function decide(input: DecideInput): Decision {
   }
   effects.unshift({ type: 'decision', record });
   return decision;
+}
+
+/** Whether the decision came after guard 6a, so the silence check mattered to it. */
+function passedSilenceCheck(verdict: Verdict): boolean {
+  return DECISIONS.indexOf(verdict.decision) > DECISIONS.indexOf('silenced');
 }
 
 function actVerdict(intent: Intent, target: Target, strategy: StrategyName, pin: Pin | null, dryRun: boolean, hasCluster: boolean): Verdict {

@@ -45,6 +45,11 @@ export const DECISION_MEANINGS: Record<DecisionValue, DecisionMeaning> = {
     effect: 'Recorded; nothing is rolled back while the freeze holds.',
     action: 'Resume with `DELETE /api/v1/freeze` when the reason for the freeze is over.',
   },
+  silenced: {
+    when: '(With `alertmanager.url`) an active silence in Alertmanager, made by anyone but the receiver, matches the alert\'s labels (Alertmanager\'s matcher semantics). If Alertmanager does not answer within `alertmanager.timeout` (2 s), the alert proceeds and its reason says the check was skipped.',
+    effect: 'Recorded; nothing is rolled back. The reason names the silence: id, author, comment, end.',
+    action: 'None while the person who silenced it handles the incident; the alert is decided normally once the silence has ended and Alertmanager sends it again.',
+  },
   in_progress: {
     when: 'A rollback of the same target is running now.',
     effect: 'Recorded; the running rollback continues (one writer per target).',

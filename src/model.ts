@@ -11,6 +11,7 @@ export const DECISIONS = [
   'disabled',
   'not_allowed',
   'frozen',
+  'silenced',
   'in_progress',
   'cooldown',
   'retries_exhausted',

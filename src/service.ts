@@ -29,6 +29,7 @@ import { kubernetesBackend, type KubernetesBackend } from './store/kubernetes/ba
 import type { Takeover } from './store/kubernetes/takeover.js';
 import { SqliteStore } from './store/sqlite.js';
 import { StateIndex } from './store/state-index.js';
+import { AlertmanagerClient } from './alertmanager/client.js';
 import { VERSION } from './version.js';
 
 export class StartupError extends Error {}
@@ -86,6 +87,8 @@ export class Service {
   /** The Kubernetes state backend, when replicas share the state. */
   readonly backend: KubernetesBackend | null = null;
   private takeover: Takeover | null = null;
+  /** Alertmanager's API (silences), when `alertmanager.url` is configured. */
+  readonly alertmanager: AlertmanagerClient | null;
 
   constructor(private readonly opts: ServiceOptions) {
     const { config, log } = opts;
@@ -123,6 +126,7 @@ export class Service {
       if (!this.kube) throw new StartupError('state.backend kubernetes keeps the shared state in the cluster, but no cluster is configured: set KUBECONFIG or run in a pod with a service account');
       this.backend = kubernetesBackend({ kube: this.kube, config, state: this.state, clock, log, env: opts.env ?? process.env, horizonMs: this.stateHorizon() });
     }
+    this.alertmanager = config.alertmanager ? new AlertmanagerClient(config.alertmanager, config.alertmanager.timeoutMs) : null;
     this.dispatcher = new Dispatcher({
       config,
       store: this.store,
@@ -133,6 +137,7 @@ export class Service {
       notifications: this.notifications,
       executor: null,
       shared: this.backend?.ledger ?? null,
+      alertmanager: this.alertmanager,
     });
     if (this.kube) {
       this.executor = new Executor({

@@ -160,6 +160,15 @@ export const CONFIG_KEYS: Record<string, string> = {
   'gitops.resume': '`manual`: only an operator resumes (`POST /api/v1/gitops/pauses/{id}/resume`, `rollback-receiver gitops resume`); `onSourceChange`: also once the source moved on (Argo CD: the Application\'s synced-to target revision; Flux: the source\'s `status.artifact.revision`). Every resume is an event, a notification and a record.',
   'gitops.checkInterval': 'How often paused objects\' sources are checked (`onSourceChange`).',
 
+  alertmanager: 'Alertmanager\'s API v2, for silences. Unset: no silence check, no silences made.',
+  'alertmanager.url': 'Base URL of Alertmanager (a path prefix is kept; credentials in the URL count as basic auth).',
+  'alertmanager.auth': 'How to authenticate to Alertmanager (as for Prometheus).',
+  'alertmanager.auth.bearerToken': 'A bearer token (a secret).',
+  'alertmanager.auth.basicAuth': 'Basic auth.',
+  'alertmanager.auth.basicAuth.username': 'User name.',
+  'alertmanager.auth.basicAuth.password': 'Password (a secret).',
+  'alertmanager.timeout': 'How long the admission check waits for `GET /api/v2/silences`; past it the alert proceeds and its reason says the check was skipped.',
+
   shutdown: 'Graceful shutdown on SIGTERM.',
   'shutdown.grace': 'How long SIGTERM waits for in-flight rollbacks to reach a safe point (the chart\'s terminationGracePeriodSeconds adds a margin).',
 };

@@ -11,6 +11,7 @@ import type { StrategyName } from '../model.js';
 import { buildMonitoringSettings, type MonitoringSettings } from '../monitoring/settings.js';
 import { buildTriggers, type Trigger } from './triggers.js';
 import { buildGitOpsConfig, type GitOpsConfig } from '../gitops/config.js';
+import { resolveHttpAuth, type HttpCredentials } from './secrets.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -53,6 +54,13 @@ export interface Config {
   notifications: ConfigFile['notifications'];
   /** How long SIGTERM waits for in-flight rollbacks to reach a safe point. */
   shutdownGraceMs: number;
+  /** Alertmanager's API (silences); undefined when not configured. */
+  alertmanager?: AlertmanagerSettings;
+}
+
+export interface AlertmanagerSettings extends HttpCredentials {
+  url: string;
+  timeoutMs: number;
 }
 
 
@@ -123,6 +131,11 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
     problems.push(`store.retention: must be at least the longest guard window (${guardWindow / 1000}s), or restarts would forget guard state`);
   }
   if (cfg.state.leaseDuration < 3000) problems.push('state.leaseDuration: must be at least 3s (Leases are renewed every third of it)');
+  const am = cfg.alertmanager;
+  if (am && !/^https?:$/.test(new URL(am.url).protocol)) problems.push(`alertmanager.url: must be http or https, got "${am.url}"`);
+  const alertmanager: AlertmanagerSettings | undefined = am
+    ? { url: am.url, timeoutMs: am.timeout, ...resolveHttpAuth(am.auth, 'alertmanager.auth', env, problems) }
+    : undefined;
   const [blue, green] = cfg.execution.blueGreen.colors;
   if (blue === green) problems.push(`execution.blueGreen.colors: the two colours must differ, got "${blue}" twice`);
   if (problems.length > 0) throw new ConfigError(source, problems);
@@ -164,5 +177,6 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
     report: cfg.report,
     notifications: cfg.notifications,
     shutdownGraceMs: cfg.shutdown.grace,
+    alertmanager,
   };
 }

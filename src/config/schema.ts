@@ -223,6 +223,16 @@ export const configFileSchema = z
       .strict()
       .prefault({}),
     monitoring,
+    /** Alertmanager's API (SPEC §4): the human-silence check at admission, and the receiver's own silences. */
+    alertmanager: z
+      .object({
+        url: z.url(),
+        auth: httpAuth,
+        /** How long the admission check waits for Alertmanager before proceeding without it. */
+        timeout: duration.prefault('2s'),
+      })
+      .strict()
+      .optional(),
     shutdown: z
       .object({
         /** How long SIGTERM waits for in-flight rollbacks to reach a safe point (the chart's terminationGracePeriodSeconds adds a margin). */

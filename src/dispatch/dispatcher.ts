@@ -10,6 +10,8 @@
  * executor compares the cluster with the pinned plan again before it acts.
  */
 import type { Logger } from 'pino';
+import type { AlertmanagerClient } from '../alertmanager/client.js';
+import type { SilenceCheck } from '../alertmanager/silence.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { decide, decideOperator, type Decision, type OperatorDecision, type OperatorRequest } from '../decide.js';
@@ -29,6 +31,15 @@ import type { SqliteStore } from '../store/sqlite.js';
 import type { StateIndex } from '../store/state-index.js';
 import { PendingTimer } from './pending-timer.js';
 
+/** Reads Alertmanager's silences for the admission check; a failure is a result (the alert proceeds), never an error. */
+async function checkSilences(alertmanager: AlertmanagerClient): Promise<SilenceCheck> {
+  try {
+    return { ok: true, silences: await alertmanager.silences() };
+  } catch (err) {
+    return { ok: false, problem: (err as Error).message };
+  }
+}
+
 export interface DispatcherDeps {
   config: Config;
   store: SqliteStore;
@@ -41,11 +52,13 @@ export interface DispatcherDeps {
   executor: Executor | null;
   /** The ledger shared between replicas (Kubernetes backend); null: this process is the only writer (SQLite). */
   shared?: SharedLedger | null;
+  /** Alertmanager's API, for the human-silence check (guard 6a); null when not configured. */
+  alertmanager?: AlertmanagerClient | null;
 }
 
 type Work =
-  | { kind: 'payload'; payload: ParsedPayload; cluster: ClusterView | null; targets: Target[] }
-  | { kind: 'redecide'; due: PendingIntent[]; cluster: ClusterView | null; targets: Target[] }
+  | { kind: 'payload'; payload: ParsedPayload; cluster: ClusterView | null; targets: Target[]; silences?: SilenceCheck }
+  | { kind: 'redecide'; due: PendingIntent[]; cluster: ClusterView | null; targets: Target[]; silences?: SilenceCheck }
   | { kind: 'operator'; request: OperatorRequest; cluster: ClusterView }
   | { kind: 'effects'; effects: Effect[] }
   /** Recorded here only: a rollback adopted from another replica, already in the shared state. */
@@ -137,8 +150,8 @@ export class Dispatcher {
     // Counted from arrival, so a shutdown waits for payloads still reading the cluster.
     this.arriving++;
     try {
-      const { cluster, targets } = await this.read(payload.alerts);
-      return (await this.enqueue({ kind: 'payload', payload, cluster, targets })).decisions;
+      const read = await this.read(payload.alerts);
+      return (await this.enqueue({ kind: 'payload', payload, ...read })).decisions;
     } finally {
       this.arriving--;
       this.notifyIdle();
@@ -177,8 +190,8 @@ export class Dispatcher {
    * most `rollback.maxTargetsPerPayload` targets; with a shared ledger, its current state
    * for those targets too.
    */
-  private async read(alerts: Alert[], pending = false): Promise<{ cluster: ClusterView | null; targets: Target[] }> {
-    const { config, state, executor, shared } = this.deps;
+  private async read(alerts: Alert[], pending = false): Promise<{ cluster: ClusterView | null; targets: Target[]; silences?: SilenceCheck }> {
+    const { config, state, executor, shared, alertmanager } = this.deps;
     const candidates: { target: Target; strategy: StrategyName }[] = [];
     for (const alert of alerts) {
       if (alert.status !== 'firing' || (!pending && state.decided(dedupKey(alert)))) continue;
@@ -188,8 +201,12 @@ export class Dispatcher {
       if (check.ok) candidates.push({ target: check.target, strategy: check.strategy });
     }
     const targets = candidates.map((c) => c.target);
-    const [cluster] = await Promise.all([executor ? executor.view(candidates, config.rollback.maxTargetsPerPayload) : null, shared?.refresh(targets)]);
-    return { cluster, targets };
+    const [cluster, , silences] = await Promise.all([
+      executor ? executor.view(candidates, config.rollback.maxTargetsPerPayload) : null,
+      shared?.refresh(targets),
+      alertmanager && candidates.length > 0 ? checkSilences(alertmanager) : undefined,
+    ]);
+    return { cluster, targets, silences };
   }
 
   /** Operator changes (freeze, cooldown reset, quarantine clearing) go through the same commit path. */
@@ -204,8 +221,8 @@ export class Dispatcher {
 
   /** Decides without recording or changing anything (`/api/v1/simulate`). */
   async simulate(payload: ParsedPayload): Promise<Decision[]> {
-    const { cluster, targets } = await this.read(payload.alerts);
-    return this.decideAll({ kind: 'payload', payload, cluster, targets }, this.deps.state.layer()).decisions;
+    const read = await this.read(payload.alerts);
+    return this.decideAll({ kind: 'payload', payload, ...read }, this.deps.state.layer()).decisions;
   }
 
   /** Resolves once nothing is queued (graceful shutdown). */
@@ -220,11 +237,11 @@ export class Dispatcher {
     const due = this.deps.state.pendingIntents().filter((p) => this.heldUntil(p) <= now);
     if (due.length > 0) {
       try {
-        const { cluster, targets } = await this.read(
+        const read = await this.read(
           due.map((p) => p.alert),
           true,
         );
-        await this.enqueue({ kind: 'redecide', due, cluster, targets });
+        await this.enqueue({ kind: 'redecide', due, ...read });
       } catch (err) {
         this.deps.log.error({ err: (err as Error).message }, 'could not decide pending intents; retrying in 5s');
         this.pendingTimer.schedule(now + 5000);
@@ -251,17 +268,17 @@ export class Dispatcher {
     const { config, clock } = this.deps;
     const now = clock.now();
     const id = () => newId(now);
-    const run = (alert: ParsedPayload['alerts'][number], group: ParsedPayload['group'], cluster: ClusterView | null, redecide?: PendingIntent): Decision => {
-      const d = decide({ alert, group, config, state: layer, now, cluster, newId: id, redecide });
+    const run = (alert: ParsedPayload['alerts'][number], group: ParsedPayload['group'], cluster: ClusterView | null, silences: SilenceCheck | undefined, redecide?: PendingIntent): Decision => {
+      const d = decide({ alert, group, config, state: layer, now, cluster, newId: id, redecide, silences });
       for (const e of d.effects) layer.apply(e);
       return d;
     };
     switch (work.kind) {
       case 'payload':
-        return { decisions: work.payload.alerts.map((a) => run(a, work.payload.group, work.cluster)) };
+        return { decisions: work.payload.alerts.map((a) => run(a, work.payload.group, work.cluster, work.silences)) };
       case 'redecide':
         // Another path (a resolved alert) may have closed the intent since it was picked.
-        return { decisions: work.due.filter((p) => layer.pending(p.key)?.id === p.id).map((p) => run(p.alert, p.group, work.cluster, p)) };
+        return { decisions: work.due.filter((p) => layer.pending(p.key)?.id === p.id).map((p) => run(p.alert, p.group, work.cluster, work.silences, p)) };
       case 'operator': {
         const operator = decideOperator({ request: work.request, config, state: layer, now, cluster: work.cluster, newId: id });
         for (const e of operator.effects) layer.apply(e);

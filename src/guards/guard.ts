@@ -9,6 +9,7 @@ import type { PendingIntent } from '../store/records.js';
 import type { GuardState } from '../store/state-index.js';
 import type { DestinationChoice } from './destination.js';
 import type { GitOpsFacts } from '../gitops/detect.js';
+import type { SilenceCheck } from '../alertmanager/silence.js';
 
 /** What the cluster says about a target, read before the decision pass (null: no cluster). */
 export interface WorkloadFacts {
@@ -64,6 +65,8 @@ export interface GuardInput {
   cluster: ClusterView | null;
   /** Set when a `pending` intent is decided again after its delay. */
   redecide?: PendingIntent;
+  /** Alertmanager's silences, read before the decision; undefined when Alertmanager is not configured. */
+  silences?: SilenceCheck;
 }
 
 export interface Verdict {

@@ -15,6 +15,7 @@ import { notAllowedGuard } from './not-allowed.js';
 import { resolvedGuard } from './resolved.js';
 import { retriesGuard } from './retries.js';
 import { revisionAgeGuard } from './revision-age.js';
+import { silencedGuard } from './silenced.js';
 import { staleGuard } from './stale.js';
 
 /** Every guard, for alerts. */
@@ -25,6 +26,7 @@ export const ALERT_GUARDS: readonly Guard[] = [
   disabledGuard,
   notAllowedGuard,
   frozenGuard,
+  silencedGuard,
   inProgressGuard,
   cooldownGuard,
   retriesGuard,

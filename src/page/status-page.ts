@@ -32,6 +32,7 @@ const DECISION_TONE: Partial<Record<DecisionValue, 'acted' | 'held' | 'attention
   dry_run: 'acted',
   pending: 'held',
   frozen: 'held',
+  silenced: 'held',
   in_progress: 'held',
   cooldown: 'held',
   rate_limited: 'attention',

@@ -1,4 +1,5 @@
 /** Every guard, the guard order and every decision value, with an injected clock and no I/O. */
+import type { Silence, SilenceCheck } from '../../src/alertmanager/silence.js';
 import type { Config } from '../../src/config/load.js';
 import { decide, decideOperator, type Decision, type OperatorRequest } from '../../src/decide.js';
 import type { ClusterView, WorkloadFacts } from '../../src/guards/guard.js';
@@ -24,12 +25,13 @@ class Decider {
   now = T0;
   private n = 0;
   cluster: ClusterView | null = null;
+  silences: SilenceCheck | undefined;
 
   constructor(readonly config: Config = testConfig()) {}
 
   decide(spec: AlertSpec = {}, redecide?: PendingIntent): Decision {
     const { alert: a, group } = redecide ? { alert: redecide.alert, group: redecide.group } : parse(spec);
-    const d = decide({ alert: a, group, config: this.config, state: this.state, now: this.now, cluster: this.cluster, newId: () => `id-${++this.n}`, redecide });
+    const d = decide({ alert: a, group, config: this.config, state: this.state, now: this.now, cluster: this.cluster, newId: () => `id-${++this.n}`, redecide, silences: this.silences });
     for (const e of d.effects) this.state.apply(e);
     return d;
   }
@@ -56,6 +58,7 @@ describe('guards', () => {
       'disabled',
       'not_allowed',
       'frozen',
+      'silenced',
       'in_progress',
       'cooldown',
       'retries_exhausted',
@@ -142,6 +145,66 @@ describe('guards', () => {
     const d = new Decider();
     d.state.apply({ type: 'freeze', freeze: { since: T0 - MIN, reason: 'release train' } });
     expect(d.fire().record).toMatchObject({ decision: 'frozen', reason: 'automatic rollbacks frozen since 2026-11-27T06:59:00.000Z: release train' });
+  });
+
+  describe('6a. silenced: a person silenced the alert in Alertmanager', () => {
+    const silence = (over: Partial<Silence> = {}): Silence => ({
+      id: 'a1b2',
+      matchers: [
+        { name: 'namespace', value: 'prod', isRegex: false, isEqual: true },
+        { name: 'alertname', value: 'High.*', isRegex: true, isEqual: true },
+      ],
+      startsAt: '2026-11-27T06:00:00.000Z',
+      endsAt: '2026-11-27T09:00:00.000Z',
+      createdBy: 'alice',
+      comment: 'INC-7: investigating by hand',
+      state: 'active',
+      ...over,
+    });
+
+    it('stops the rollback and names the silence', () => {
+      const d = new Decider();
+      d.silences = { ok: true, silences: [silence()] };
+      expect(d.fire({ alertname: 'HighErrorRate' }).record).toMatchObject({
+        decision: 'silenced',
+        reason:
+          'silenced in Alertmanager by alice (silence a1b2, until 2026-11-27T09:00:00.000Z: INC-7: investigating by hand; matchers namespace="prod", alertname=~"High.*"): nothing is done',
+      });
+    });
+
+    it('ignores the receiver\'s own, expired or pending silences, and silences whose matchers do not all match', () => {
+      const d = new Decider();
+      d.silences = {
+        ok: true,
+        silences: [
+          silence({ createdBy: 'rollback-receiver' }),
+          silence({ state: 'expired' }),
+          silence({ state: 'pending' }),
+          silence({ matchers: [{ name: 'alertname', value: 'High.*', isRegex: true, isEqual: false }] }),
+          // Anchored as in Alertmanager: "High" alone does not match HighErrorRate.
+          silence({ matchers: [{ name: 'alertname', value: 'High', isRegex: true }] }),
+        ],
+      };
+      expect(d.fire({ alertname: 'HighErrorRate' }).record.decision).toBe('dry_run');
+    });
+
+    it('comes after frozen and before in_progress', () => {
+      const d = new Decider();
+      d.silences = { ok: true, silences: [silence({ matchers: [{ name: 'namespace', value: 'prod', isRegex: false }] })] };
+      d.state.apply({ type: 'freeze', freeze: { since: T0, reason: '' } });
+      expect(d.fire().record.decision).toBe('frozen');
+    });
+
+    it('proceeds when Alertmanager could not be asked, and the reason says the check was skipped', () => {
+      const d = new Decider();
+      d.silences = { ok: false, problem: 'Alertmanager at http://am:9093 is unreachable: no answer within 2000 ms' };
+      expect(d.fire().record).toMatchObject({
+        decision: 'dry_run',
+        reason: expect.stringMatching(/; silence check skipped: Alertmanager at http:\/\/am:9093 is unreachable: no answer within 2000 ms$/),
+      });
+      // Decisions before the check do not mention it.
+      expect(d.fire({ rollback_trigger: 'nope' }).record.reason).not.toMatch(/silence check/);
+    });
   });
 
   it('7. in_progress: one rollback per target at a time', () => {
@@ -369,6 +432,9 @@ describe('guards', () => {
     const frozen = new Decider();
     frozen.state.apply({ type: 'freeze', freeze: { since: T0, reason: '' } });
     rec(frozen.fire());
+    const silenced = new Decider();
+    silenced.silences = { ok: true, silences: [{ id: 's', matchers: [{ name: 'namespace', value: 'prod', isRegex: false }], startsAt: '', endsAt: '', createdBy: 'bob', comment: '', state: 'active' }] };
+    rec(silenced.fire());
     const live = new Decider(testConfig('', { ROLLBACK_DRY_RUN: 'false' }));
     rec(live.fire());
     rec(live.fire());
