@@ -148,6 +148,8 @@ export const CONFIG_KEYS: Record<string, string> = {
   'monitoring.enhanced.auth.basicAuth.password': 'Password (a secret).',
   'monitoring.enhanced.unknownLimit': 'This many unknown samples in a row (no data, NaN, Prometheus not answering) escalate: unknown is never healthy.',
   'monitoring.enhanced.afterEscalation': 'Also open a window after a rollback that escalated.',
+  'monitoring.enhanced.stages':
+    "Stage checkpoints into the window, the seed's restoration stages as observation (default 5m, 10m, 15m, 20m, those within `duration`): each is judged from its own samples (passed, breached, unknown) and shown in the windows API, the status page and the report; a breach in any stage escalates as every breach does.",
 
   gitops: 'Pause Argo CD or Flux reconciliation before a rollback, so self-heal does not re-apply the bad revision (see docs/gitops.md). Off by default: it writes to another system\'s objects, which the receiver must be granted in their namespaces; without that permission a rollback of a managed workload is refused.',
   'gitops.argocd': 'Argo CD: find the Application by the tracking annotation `argocd.argoproj.io/tracking-id` or the tracking label, confirmed by its `status.resources`; pause by removing `spec.syncPolicy.automated` (pinned with the rollback, restored on resume).',

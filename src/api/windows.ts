@@ -13,6 +13,7 @@ import type { ApiDeps } from './deps.js';
 import { operatorTarget } from './operator-target.js';
 import { parseOr400, queryOf } from './query.js';
 import { duration } from '../config/fields.js';
+import { stageCheckpoints } from '../monitoring/stages.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -31,6 +32,7 @@ export function windowView(w: WindowRecord, samples: SampleRecord[]) {
     intervalSeconds: w.intervalMs / 1000,
     note: w.note ?? null,
     samples: samples.map((s) => ({ at: iso(s.at), metric: s.metric, value: s.value, threshold: s.threshold, state: s.state, detail: s.detail })),
+    stages: stageCheckpoints(w, samples).map((c) => ({ stage: c.stage, offsetSeconds: c.offsetMs / 1000, at: iso(c.at), status: c.status, samples: c.samples, detail: c.detail })),
   };
 }
 

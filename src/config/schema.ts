@@ -138,6 +138,8 @@ const monitoring = z
         unknownLimit: z.number().int().min(1).default(3),
         /** Also watch targets whose rollback escalated. */
         afterEscalation: z.boolean().default(false),
+        /** Stage checkpoints into the window (the seed's restoration stages); default 5m, 10m, 15m, 20m. */
+        stages: z.array(duration).max(20).optional(),
       })
       .strict()
       .prefault({}),

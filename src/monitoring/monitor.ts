@@ -17,6 +17,7 @@ import type { Effect, SampleRecord, WindowRecord, WindowStatus } from '../store/
 import type { SqliteStore } from '../store/sqlite.js';
 import { classify, escalationFor, formatValue, missedTicks, type Escalation, type Reading } from './evaluate.js';
 import type { MonitoringSettings } from './settings.js';
+import { stageCheckpoints } from './stages.js';
 import type { RunHold } from '../execution/executor.js';
 import type { SharedWindow, WindowShare } from './window-share.js';
 
@@ -83,6 +84,8 @@ export class Monitor {
       startedAt: now,
       endsAt: now + durationMs,
       intervalMs: this.deps.settings.intervalMs,
+      // Stages past a shorter window's end (monitor-deployment's duration) are left out.
+      stagesMs: this.deps.settings.stagesMs.filter((s) => s <= durationMs),
       status: 'active',
       escalation: null,
       finishedAt: null,
@@ -169,7 +172,12 @@ export class Monitor {
         return { windowId: r.window.id, at, metric: metric.name, value: reading.value, threshold: metric.threshold, state, detail };
       }),
     );
+    const previous = r.samples.at(-1)?.at ?? r.sampledUntil ?? -Infinity;
     r.samples.push(...samples);
+    // A stage whose checkpoint this sample reached: its verdict, from the samples on record (stages.ts).
+    for (const c of stageCheckpoints(r.window, r.samples)) {
+      if (c.at > previous && c.at <= at) this.deps.log.info({ windowId: r.window.id, stage: c.stage, status: c.status, detail: c.detail }, 'monitoring stage checkpoint');
+    }
     const effects: Effect[] = [{ type: 'window-samples', samples }];
     for (const s of samples) if (s.state === 'breach') this.deps.metrics.monitoringBreaches.inc({ metric: s.metric });
     const escalation = escalationFor(r.samples, samples, this.deps.settings.unknownLimit);

@@ -8,6 +8,7 @@ import { resolveHttpAuth } from '../config/secrets.js';
 import { intervalToCron } from './cron.js';
 import type { MetricSpec } from './monitor.js';
 import { DEFAULT_QUERIES } from './prometheus.js';
+import { DEFAULT_STAGES_MS, stageProblem } from './stages.js';
 
 /** The seed's alert_thresholds: error_rate 0.05 (ratio), response_time 3000 ms. */
 export const DEFAULT_THRESHOLDS: Record<string, number> = { error_rate: 0.05, response_time: 3000 };
@@ -27,6 +28,8 @@ export interface MonitoringSettings {
   basicAuth?: { username: string; password: string };
   unknownLimit: number;
   afterEscalation: boolean;
+  /** Stage checkpoints, offsets from the window's start (stages.ts). */
+  stagesMs: number[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -55,6 +58,10 @@ export function buildMonitoringSettings(
   for (const name of Object.keys(enhanced.alert_thresholds)) {
     if (!enhanced.metrics.includes(name)) problems.push(`${key}.alert_thresholds.${name}: "${name}" is not in ${key}.metrics`);
   }
+  // Unset: the seed's 5/10/15/20 minutes, those within the window (a short window keeps the ones it reaches).
+  const stagesMs = enhanced.stages ?? DEFAULT_STAGES_MS.filter((s) => s <= enhanced.duration);
+  const stages = stageProblem(stagesMs, enhanced.duration);
+  if (stages) problems.push(`${key}.stages: ${stages}`);
   const settings: MonitoringSettings = {
     enabled: enhanced.enabled,
     durationMs: enhanced.duration,
@@ -67,6 +74,7 @@ export function buildMonitoringSettings(
     timeoutMs: enhanced.timeout,
     unknownLimit: enhanced.unknownLimit,
     afterEscalation: enhanced.afterEscalation,
+    stagesMs,
   };
   Object.assign(settings, resolveHttpAuth(enhanced.auth, `${key}.auth`, env, problems));
   return { settings, problems };

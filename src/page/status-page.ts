@@ -16,6 +16,7 @@ import type { DecisionValue } from '../model.js';
 import type { DecisionRecord, RollbackRecord, WindowRecord } from '../store/records.js';
 import { shortNumber, sampleChart } from './chart.js';
 import { html, SafeHtml, type HtmlValue } from './html.js';
+import { stageCheckpoints } from '../monitoring/stages.js';
 
 const REFRESH_SECONDS = 10;
 const RECENT_DECISIONS = 50;
@@ -59,6 +60,7 @@ th { font-weight: 600; color: var(--muted); white-space: nowrap; }
 .tone-acted { color: var(--act); } .tone-held { color: var(--warn); } .tone-attention { color: var(--bad); font-weight: 600; }
 .status-success, .status-recovered { color: var(--ok); } .status-failed, .status-escalated, .status-breached { color: var(--bad); } .status-running, .status-active { color: var(--act); }
 .window { border: 1px solid var(--line); border-radius: 6px; padding: 8px; margin: 8px 0; }
+.stages { display: flex; gap: 12px; list-style: none; padding: 0; margin: 4px 0; } .stage-passed { color: var(--ok); } .stage-breached { color: var(--bad); } .stage-pending { color: var(--act); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 8px; }
 figure { margin: 0; } figcaption { font-size: 12px; color: var(--muted); }
 .chart { width: 100%; height: auto; display: block; }
@@ -189,11 +191,15 @@ function windowCard(deps: ApiDeps, w: WindowRecord, now: number): SafeHtml {
     const caption = `${metric}: ${own.length} samples${last ? `, last ${last.value === null ? 'no data' : shortNumber(last.value)}` : ''}${threshold === null ? ', no threshold (observed only)' : `, threshold ${shortNumber(threshold)}`}${breaches ? `, ${breaches} over` : ''}${unknown ? `, ${unknown} unknown` : ''}`;
     return html`<figure>${sampleChart({ metric, samples: own, threshold, from: w.startedAt, to: drawnUntil })}<figcaption>${caption}</figcaption></figure>`;
   });
+  const stages = stageCheckpoints(w, samples).map(
+    (c) => html`<li class="stage-${c.status}" title="${c.detail}">stage ${c.stage} · ${span(c.offsetMs)}: ${c.status}</li>`,
+  );
   // A breached window keeps sampling until it ends: running is "not finished", whatever the status.
   const when = w.finishedAt === null ? html`ends in ${span(w.endsAt - now)} (${utc(w.endsAt)})` : html`ended ${utc(w.finishedAt)}`;
   return html`<div class="window" data-window="${w.id}">
 <div><b>${w.namespace}/${w.deployment}</b> <span class="badge status-${w.status}">${w.status}</span>${w.escalation ? html` escalated: ${w.escalation}` : ''}</div>
 <p class="meta">opened ${utc(w.startedAt)}, every ${span(w.intervalMs)}; ${when}${w.rollbackId ? html` · after rollback ${reportLink(w.rollbackId)}` : ' · opened by an operator'}</p>
+${stages.length ? html`<ol class="stages">${stages}</ol>` : ''}
 <div class="charts">${figures}</div>
 </div>`;
 }

@@ -8,6 +8,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { RollbackKind } from '../model.js';
 import type { DecisionRecord, RevisionMark, RollbackRecord, SampleRecord, WindowRecord } from '../store/records.js';
+import { stageCheckpoints } from '../monitoring/stages.js';
 
 /** Recovery Time Objectives from the seed. */
 export const RTO_MS: Record<RollbackKind, number> = { automatic: 5 * 60_000, manual: 15 * 60_000, emergency: 2 * 60_000 };
@@ -158,6 +159,9 @@ export function renderReport(input: ReportInput): string {
     for (const [at, samples] of byTime) {
       events.push([at, `sample: ${samples.map((s) => `${s.metric} ${s.value === null ? 'no data' : num(s.value)} (${s.state})`).join(', ')}`]);
     }
+    for (const c of stageCheckpoints(w.window, w.samples)) {
+      if (c.status !== 'pending' && c.status !== 'not-reached') events.push([c.at, `stage ${c.stage} checkpoint (${c.offsetMs / 60_000} min): ${c.status} — ${c.detail}`]);
+    }
     if (w.window.finishedAt !== null) events.push([w.window.finishedAt, `monitoring window ended: ${w.window.status}`]);
   }
   events.sort((a, b) => a[0] - b[0]);
@@ -176,10 +180,13 @@ export function renderReport(input: ReportInput): string {
   else push(`Rolled back ${target} with ${r.strategy} (${requests.length} API request(s)); result ${r.status}.`);
   const failure = r.steps.find((s) => s.name === 'failed' || s.name === 'verification-failed');
   if (failure) push(`Escalated to manual intervention: ${failure.detail}`);
+  for (const note of r.steps.filter((s) => s.name === 'note')) push(`Note: ${note.detail}.`);
   if (w) {
     const breaches = w.samples.filter((s) => s.state === 'breach').length;
     const unknown = w.samples.filter((s) => s.state === 'unknown').length;
     push(`Monitoring: ${w.window.status}; ${w.samples.length} sample(s), ${breaches} breach(es), ${unknown} unknown.`);
+    const stages = stageCheckpoints(w.window, w.samples);
+    if (stages.length) push('', `Stages: ${stages.map((c) => `${c.stage} (${c.offsetMs / 60_000} min) ${c.status}`).join(', ')}.`);
     if (w.window.note) push('', `Sample history is split between replicas: ${w.window.note}.`);
   }
   push('');

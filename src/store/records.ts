@@ -110,6 +110,8 @@ export interface WindowRecord {
   finishedAt: number | null;
   /** With replicas: who else took samples of it (its history is split between their records). */
   note?: string | null;
+  /** Stage checkpoints (offsets from the start, ms), fixed when the window opened (monitoring/stages.ts). */
+  stagesMs?: number[];
 }
 
 export type SampleState = 'ok' | 'breach' | 'unknown';

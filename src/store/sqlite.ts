@@ -77,7 +77,8 @@ CREATE TABLE IF NOT EXISTS windows (
   status TEXT NOT NULL,
   escalation TEXT,
   finished_at INTEGER,
-  note TEXT
+  note TEXT,
+  stages TEXT
 );
 CREATE INDEX IF NOT EXISTS windows_rollback ON windows(rollback_id);
 CREATE INDEX IF NOT EXISTS windows_status ON windows(status);
@@ -99,6 +100,7 @@ const ADDED_COLUMNS: [table: string, column: string, definition: string][] = [
   ['rollbacks', 'pin', 'TEXT'],
   ['escalations', 'revision', 'TEXT'],
   ['windows', 'note', 'TEXT'],
+  ['windows', 'stages', 'TEXT'],
 ];
 
 export interface DecisionQuery {
@@ -187,8 +189,8 @@ export class SqliteStore {
       getRollback: this.db.prepare<[string], RollbackRow>(`SELECT * FROM rollbacks WHERE id = ?`),
       ping: this.db.prepare(`SELECT 1`),
       openWindow: this.db.prepare(
-        `INSERT OR REPLACE INTO windows (id, rollback_id, namespace, name, deployment, started_at, ends_at, interval_ms, status, escalation, finished_at, note)
-         VALUES (@id, @rollbackId, @namespace, @name, @deployment, @startedAt, @endsAt, @intervalMs, @status, @escalation, @finishedAt, @note)`,
+        `INSERT OR REPLACE INTO windows (id, rollback_id, namespace, name, deployment, started_at, ends_at, interval_ms, status, escalation, finished_at, note, stages)
+         VALUES (@id, @rollbackId, @namespace, @name, @deployment, @startedAt, @endsAt, @intervalMs, @status, @escalation, @finishedAt, @note, @stages)`,
       ),
       updateWindow: this.db.prepare(`UPDATE windows SET status = ?, escalation = ?, finished_at = ?, note = COALESCE(?, note) WHERE id = ?`),
       addSample: this.db.prepare(
@@ -299,7 +301,7 @@ export class SqliteStore {
         s.setSetting.run('freeze', JSON.stringify(effect.freeze));
         break;
       case 'window-open':
-        s.openWindow.run({ ...effect.window, note: effect.window.note ?? null });
+        s.openWindow.run({ ...effect.window, note: effect.window.note ?? null, stages: effect.window.stagesMs ? JSON.stringify(effect.window.stagesMs) : null });
         break;
       case 'window-samples':
         // SQLite has no NaN: an unknown sample's value is NULL.
@@ -503,6 +505,7 @@ interface WindowRow {
   escalation: string | null;
   finished_at: number | null;
   note: string | null;
+  stages: string | null;
 }
 
 function toWindow(r: WindowRow): WindowRecord {
@@ -519,6 +522,7 @@ function toWindow(r: WindowRow): WindowRecord {
     escalation: r.escalation,
     finishedAt: r.finished_at,
     note: r.note,
+    ...(r.stages ? { stagesMs: JSON.parse(r.stages) as number[] } : {}),
   };
 }
 
