@@ -60,6 +60,7 @@ function destinationFor(
   target: Target | undefined,
   strategy: StrategyName | undefined,
   kind: RollbackKind,
+  now: number,
   explicit?: ExplicitDestination,
 ): DestinationChoice | null {
   if (!cluster || !target || !strategy) return null;
@@ -69,7 +70,17 @@ function destinationFor(
   const choice = chooseDestination(considered, state.revisions(target), kind, explicit);
   // The GitOps pauses are pinned with the destination: a resumed rollback never re-reads a paused object as "not automated".
   const pauses = facts.gitops?.pauses;
-  return choice.ok && pauses?.length ? { ...choice, pin: { ...choice.pin, pauses } } : choice;
+  return choice.ok ? { ok: true, pin: { ...choice.pin, pinnedAt: now, ...(pauses?.length ? { pauses } : {}) } } : choice;
+}
+
+/**
+ * The lock keys: the objects the strategy derives from the target's name, and those the
+ * cluster says it changes besides (a Helm release's Deployments and Services, so a
+ * deployment-undo of a Deployment the release manages excludes a rollback of the release).
+ */
+function lockedObjects(target: Target, strategy: StrategyName, config: DecideConfig, cluster: ClusterView | null): string[] {
+  const own = touchedObjects(target, strategy, config.execution);
+  return [...new Set([...own, ...(cluster?.facts(target, strategy).objects ?? [])])];
 }
 
 /** "from revision 2 (app:broken) to revision 1 (app:v1), not yet proven" */
@@ -144,10 +155,10 @@ export function decide(input: DecideInput): Decision {
     kind: 'automatic',
     target,
     strategy,
-    objects: target && strategy ? touchedObjects(target, strategy, config.execution) : undefined,
+    objects: target && strategy ? lockedObjects(target, strategy, config, unread ? null : cluster) : undefined,
     evidenceSince: alert.startsAtMs,
     targetProblem: check && !check.ok ? check.problem : undefined,
-    destination: unread ? null : destinationFor(cluster, state, target, strategy, 'automatic'),
+    destination: unread ? null : destinationFor(cluster, state, target, strategy, 'automatic', now),
     state,
     now,
     policy: config.rollback,
@@ -294,7 +305,7 @@ export type OperatorDecision =
 export function decideOperator(input: OperatorInput): OperatorDecision {
   const { request, state, now, config, cluster } = input;
   const { target, strategy, kind } = request;
-  const objects = touchedObjects(target, strategy, config.execution);
+  const objects = lockedObjects(target, strategy, config, cluster);
   const guardInput: GuardInput = {
     intent: undefined,
     kind,
@@ -302,7 +313,7 @@ export function decideOperator(input: OperatorInput): OperatorDecision {
     strategy,
     objects,
     evidenceSince: request.detectedAt,
-    destination: destinationFor(cluster, state, target, strategy, kind, request.explicit),
+    destination: destinationFor(cluster, state, target, strategy, kind, now, request.explicit),
     state,
     now,
     policy: config.rollback,

@@ -62,6 +62,8 @@ export interface Revision {
   /** The blue-green colour or scale-swap side (`current`/`previous`) this revision is. */
   side?: string;
   images: string[];
+  /** helm: the Deployments (`namespace/name`) the revision's manifest holds, verified after restoring it. */
+  deployments?: string[];
 }
 
 /**
@@ -75,6 +77,8 @@ export interface Pin {
   to: Revision;
   /** Replicas the restored side gets (blue-green, scale-swap), read at admission. */
   replicas?: number;
+  /** When it was pinned (ms): helm stores it as the new revision's times, so a plan rebuilt later sends the same bodies. */
+  pinnedAt?: number;
   /** Why this destination, for reasons and reports ("known-good since …", "not yet proven"). */
   note: string;
   /** GitOps reconciliations paused before the rollback (Argo CD, Flux), read at admission; absent when none. */

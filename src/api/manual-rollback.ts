@@ -24,7 +24,7 @@ export const rollbackRequestSchema = z
     namespace: z.string().min(1).optional(),
     name: z.string().min(1).optional(),
     strategy: z.enum(STRATEGIES).optional(),
-    toRevision: z.number().int().positive().optional(),
+    toRevision: z.number().int().nonnegative().optional(),
     rollbackTag: z.string().min(1).max(128).optional(),
     reason: z.string().min(1, 'say why (reason)').max(2000),
     emergency: z.boolean().default(false),

@@ -14,7 +14,8 @@ export function urlArg(value: string): string {
 }
 
 export function revisionArg(value: string): number {
-  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a revision number (1, 2, …)`);
+  // 0 is `helm rollback`'s and kubectl's "the previous one".
+  if (!/^(0|[1-9]\d*)$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a revision number (0, 1, 2, …)`);
   return Number(value);
 }
 

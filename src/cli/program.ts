@@ -55,7 +55,7 @@ export function buildProgram(): Command {
     .option('-n, --namespace <namespace>', 'the namespace (instead of --environment)')
     .option('--name <name>', 'the workload (Deployment, Service for blue-green, base name for scale-swap)')
     .addOption(new Option('-s, --strategy <strategy>', "the strategy (default: the environment's, else deployment-undo)").choices(STRATEGIES))
-    .option('--to-revision <n>', 'deployment-undo: the revision to restore', revisionArg)
+    .option('--to-revision <n>', 'deployment-undo, helm: the revision to restore (helm: 0 = the current one − 1)', revisionArg)
     .option('--rollback-tag <tag>', 'deployment-undo: restore the newest revision running this image tag')
     .requiredOption('-r, --reason <text>', 'why (kept in the record, the events and the report)')
     .option('--automatic', 'an automatic rollback: held by the same guards as alerts (opt-in, freeze, cooldown, retries, brake, stale, quarantine)')

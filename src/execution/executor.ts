@@ -24,7 +24,9 @@ import type { DecisionRecord, Effect, RollbackRecord, RollbackStatus, RollbackSt
 import { stepState } from './expectations.js';
 import { InterruptedError, OwnershipLostError } from './interrupted.js';
 import { blueGreen } from './strategies/blue-green.js';
+import { redactedRequest } from './helm/redact.js';
 import { deploymentUndo } from './strategies/deployment-undo.js';
+import { helm } from './strategies/helm.js';
 import { scaleSwap } from './strategies/scale-swap.js';
 import { PlanError, type Inspection, type KubeReader, type PlanStep, type Strategy } from './strategies/strategy.js';
 import { probe, probeUrl, VerificationError, waitForRollout } from './verify/verify.js';
@@ -111,6 +113,7 @@ export class Executor {
       ['deployment-undo', deploymentUndo as Strategy],
       ['blue-green', blueGreen(execution.blueGreen) as Strategy],
       ['scale-swap', scaleSwap(execution.scaleSwap) as Strategy],
+      ['helm', helm as Strategy],
     ]);
     this.limit = pLimit(execution.concurrency);
   }
@@ -123,8 +126,10 @@ export class Executor {
       );
   }
 
+  /** A step for the record; a request in it with Secret data shown by size only (release values, chart Secrets). */
   private step(name: string, detail: string, extra: Partial<RollbackStep> = {}): RollbackStep {
-    return { at: this.deps.clock.now(), name, detail, ...extra };
+    const request = extra.request && redactedRequest(extra.request);
+    return { at: this.deps.clock.now(), name, detail, ...extra, ...(request ? { request } : {}) };
   }
 
   /** Inspects a target for the guards and for plans. Not-found and forbidden become validation problems. */
@@ -209,6 +214,7 @@ export class Executor {
       const { inspection, plan } = await this.plan(rollback);
       steps.push(this.step('inspected', JSON.stringify(inspection.snapshot)));
       if (inspection.facts.validationProblem) steps.push(this.step('validation', inspection.facts.validationProblem));
+      for (const note of this.notes(rollback, inspection)) steps.push(this.step('note', note));
       for (const s of plan) steps.push(this.step(s.action === 'request' ? 'planned-request' : 'planned-wait', s.description, s.action === 'request' ? { request: s.request } : {}));
     } catch (err) {
       steps.push(this.step('plan-failed', (err as Error).message));
@@ -261,8 +267,10 @@ export class Executor {
       if (rollback.kind !== 'emergency' && !resume && !arrived && inspection.facts.validationProblem) {
         throw new PlanError(`pre-rollback validation failed: ${inspection.facts.validationProblem}`);
       }
+      const plan = planOf(strategy, inspection, run.pin, rollback.kind);
+      for (const note of this.notes(rollback, inspection)) steps.push(this.step('note', note));
       // Resuming, or already at the destination: every step is checked before it is sent.
-      await this.apply(run, planOf(strategy, inspection, run.pin, rollback.kind), resume || arrived);
+      await this.apply(run, plan, resume || arrived);
       // An emergency's 30 s bound is for acting; verifying it afterwards may take the usual time.
       const verifyUntil = clock.now() + config.execution.verifyTimeoutMs;
       summary = await this.verify(run, rollback.kind === 'emergency' ? verifyUntil : Math.min(deadline, verifyUntil));
@@ -283,6 +291,7 @@ export class Executor {
         status = 'failed';
         escalation = err instanceof ConcurrentChangeError ? 'concurrent_change' : 'execution_failed';
         steps.push(this.step('failed', summary));
+        if (strategy && rollback.pin) await this.recordFailure(rollback, strategy, rollback.pin, steps, deadline, summary);
       }
     }
     await this.finish(rollback, { status, escalation, summary, steps, object, serving, decision });
@@ -320,6 +329,28 @@ export class Executor {
       this.deps.notifications.emit({ type: 'escalated', target: rollback, reason: r.escalation, detail: `rollback ${rollback.id}: ${r.summary}`, rollback: done, decision: r.decision });
     }
     this.deps.onFinished?.(done, r.status, r.serving);
+  }
+
+  private notes(rollback: RollbackRecord, inspection: Inspection): string[] {
+    const strategy = this.strategies.get(rollback.strategy);
+    return strategy?.notes && rollback.pin ? strategy.notes(inspection, rollback.pin) : [];
+  }
+
+  /** Where the target keeps its own history (helm), the failure is written there too, read afresh; best effort. */
+  private async recordFailure(rollback: RollbackRecord, strategy: Strategy, pin: Pin, steps: RollbackStep[], deadline: number, error: string): Promise<void> {
+    if (!strategy.failure) return;
+    try {
+      // Past the deadline (a timeout is a failure too) the failure still gets a short while to be written.
+      const until = Math.max(deadline, this.deps.clock.now() + FACTS_TIMEOUT_MS);
+      const fresh = await strategy.inspect(this.reader(until, steps), rollback);
+      for (const s of strategy.failure(fresh, pin, error)) {
+        if (s.action !== 'request') continue;
+        await this.deps.kube.send(s.request, FACTS_TIMEOUT_MS);
+        steps.push(this.step('request', s.description, { request: s.request, result: 'ok' }));
+      }
+    } catch (err) {
+      steps.push(this.step('failure-not-recorded', `could not record the failure in ${rollback.strategy}'s history: ${(err as Error).message}`));
+    }
   }
 
   /** What was sent so far, on record: a restart resumes from it. */

@@ -37,11 +37,12 @@ function badList(revisions: Revision[], marks: ReadonlyMap<string, RevisionMark>
   return revisions.map((r) => `${r.label} quarantined since ${iso(marks.get(r.id)!.since)}`).join('; ');
 }
 
-function explicitPick(candidates: Revision[], current: Revision, explicit: ExplicitDestination): Revision | string {
+function explicitPick(facts: WorkloadFacts, current: Revision, explicit: ExplicitDestination): Revision | string {
   if (explicit.toRevision !== undefined) {
     if (explicit.toRevision === current.number) return `revision ${explicit.toRevision} is the current revision`;
-    return candidates.find((c) => c.number === explicit.toRevision) ?? `revision ${explicit.toRevision} not found in the history`;
+    return (facts.nameable ?? facts.candidates).find((c) => c.number === explicit.toRevision) ?? `revision ${explicit.toRevision} not found in the history`;
   }
+  const candidates = facts.candidates;
   const tag = explicit.rollbackTag!;
   return candidates.find((c) => c.images.some((i) => imageTag(i) === tag)) ?? `no earlier revision runs image tag "${tag}"`;
 }
@@ -67,8 +68,10 @@ export function chooseDestination(
   if (facts.validationProblem) return { ok: false, problem: facts.validationProblem, escalate: false };
 
   let to: Revision;
-  if (explicit.toRevision !== undefined || explicit.rollbackTag !== undefined) {
-    const picked = explicitPick(facts.candidates, current, explicit);
+  // 0 or none: `helm rollback`'s current − 1 where the strategy has such a default (kubectl's 0 is "the previous one").
+  const toRevision = explicit.toRevision || (!automatic && explicit.rollbackTag === undefined ? facts.operatorDefault : undefined);
+  if (toRevision !== undefined || explicit.rollbackTag !== undefined) {
+    const picked = explicitPick(facts, current, { ...explicit, toRevision });
     if (typeof picked === 'string') return { ok: false, problem: picked, escalate: false };
     if (automatic && marks.get(picked.id)?.status === 'bad') {
       return { ok: false, problem: `${picked.label} is quarantined: the receiver rolled away from it at ${iso(marks.get(picked.id)!.since)}`, escalate: false };
@@ -86,6 +89,8 @@ export function chooseDestination(
     }
     to = next;
   }
+  const unrestorable = facts.unrestorable?.[to.id];
+  if (unrestorable) return { ok: false, problem: `${to.label} cannot be restored: ${unrestorable}`, escalate: automatic, revision: current.id };
   return { ok: true, pin: { from: current, to, replicas: facts.replicas, note: proven(marks.get(to.id)) } };
 }
 

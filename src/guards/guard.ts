@@ -28,10 +28,18 @@ export interface WorkloadFacts {
   current?: Revision;
   /** Where a rollback could go, newest first (never the current revision). */
   candidates: Revision[];
-  /** Replicas the restored side gets (blue-green, scale-swap): those serving now. */
+  /** Replicas the restored side gets (blue-green, scale-swap): what the serving side's HPA wants, else those serving now. */
   replicas?: number;
   /** Argo CD / Flux objects to pause first, or why they cannot be (gitops enabled only). */
   gitops?: GitOpsFacts;
+  /** Revisions an operator may name when wider than `candidates` (helm: any other revision, as `helm rollback`). */
+  nameable?: Revision[];
+  /** The revision an operator request without one (or with 0) restores (helm: current − 1, as `helm rollback`). */
+  operatorDefault?: number;
+  /** Why a revision (by id) cannot be restored (helm: kinds outside the supported ones); choosing it is refused, never skipped. */
+  unrestorable?: Record<string, string>;
+  /** Objects beyond the target's own that a rollback changes (helm: the release's objects), locked too (model.objectKey). */
+  objects?: string[];
 }
 
 export interface ClusterView {

@@ -382,7 +382,8 @@ describe('guards', () => {
       decision: 'executed',
       reason: 'rolling back prod/api with deployment-undo (trigger error_rate) from revision 2 (app:broken) to revision 1 (app:v1), not yet proven',
     });
-    expect(executed.rollback?.pin).toEqual({ from: V2, to: V1, note: 'not yet proven' });
+    // Pinned at admission, with its time (helm stores it in the revision it writes).
+    expect(executed.rollback?.pin).toEqual({ from: V2, to: V1, note: 'not yet proven', pinnedAt: live.now });
   });
 
   it('takes target and strategy from labels in SPEC §4 order', () => {

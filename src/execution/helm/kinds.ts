@@ -29,6 +29,8 @@ const KINDS: Record<string, KindInfo> = {
 
 /** In Helm's install order. */
 export const SUPPORTED_KINDS = Object.keys(KINDS);
+/** The API resources of the supported kinds (what the RBAC rules grant writes on). */
+export const SUPPORTED_RESOURCES = Object.values(KINDS).flatMap((k) => k.groups.map((group) => ({ group, resource: k.plural })));
 const UNINSTALL_ORDER = ['Ingress', 'Service', 'StatefulSet', 'HorizontalPodAutoscaler', 'Deployment', 'DaemonSet', 'ConfigMap', 'Secret', 'ServiceAccount', 'PodDisruptionBudget'];
 
 const VERSION = /^v\d+((alpha|beta)\d+)?$/;

@@ -3,9 +3,8 @@
  * its uid, its `helm.sh/resource-policy` annotation and its field ownership; and the
  * HorizontalPodAutoscalers of the release's namespaces, so applies leave replicas to them.
  */
-import { KubeApiError } from '../../kube/client.js';
 import { hpaApiVersion, readHpas, type Hpa } from '../capacity.js';
-import type { KubeReader } from '../strategies/strategy.js';
+import { readIfExists, type KubeReader } from '../strategies/strategy.js';
 import { currentRevision } from './destination.js';
 import type { LiveMetadata } from './field-ownership.js';
 import { objectPath } from './kinds.js';
@@ -18,15 +17,6 @@ export type LiveObjects = ReadonlyMap<string, LiveMetadata>;
 export interface ClusterState {
   live: LiveObjects;
   hpas: Hpa[];
-}
-
-async function readIfExists<T>(read: KubeReader, path: string): Promise<T | undefined> {
-  try {
-    return await read<T>(path);
-  } catch (err) {
-    if (err instanceof KubeApiError && err.status === 404) return undefined;
-    throw err;
-  }
 }
 
 /** Reads the objects (supported kinds only) and the HPAs of their namespaces. */

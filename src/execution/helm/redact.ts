@@ -12,7 +12,7 @@ function redactedValues(values: unknown): unknown {
   return Object.fromEntries(Object.entries(values).map(([key, v]) => [key, `<redacted: ${String(v).length} characters>`]));
 }
 
-export function redactedRequest(request: ApiRequest): ApiRequest {
+export function redactedRequest<R extends Pick<ApiRequest, 'path' | 'body'>>(request: R): R {
   const body = request.body as { data?: unknown; stringData?: unknown } | undefined;
   if (!SECRETS_PATH.test(request.path) || typeof body !== 'object' || body === null) return request;
   return {

@@ -12,6 +12,7 @@ import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { lastChange } from '../../kube/managed-fields.js';
 import { labelSelector, paths } from '../../kube/paths.js';
 import { imagesOf, templateDigest } from '../../kube/template-digest.js';
+import { readRestoredCapacity } from '../capacity.js';
 import type { Pin, Revision, RollbackKind, Target } from '../../model.js';
 import { asManager, imageList, optedIn, PlanError, revisionDigest, type Inspection, type PlanStep, type Strategy } from './strategy.js';
 
@@ -85,6 +86,15 @@ export function blueGreen(settings: BlueGreenSettings): Strategy<BlueGreenInspec
         return inspection;
       }
       inspection.facts.candidates = [colourRevision(standbyColor, standby)];
+      // HPA-aware: the restored colour gets what the active colour's HPA wants, pinned at admission.
+      const capacity = await readRestoredCapacity(
+        read,
+        target.namespace,
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName(target.name, activeColor), replicas: inspection.facts.replicas },
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName(target.name, standbyColor) },
+      );
+      inspection.facts.replicas = capacity.replicas;
+      inspection.snapshot.capacity = capacity;
       if (standby.spec?.paused) inspection.facts.validationProblem = `Deployment ${target.namespace}/${deploymentName(target.name, standbyColor)} is paused`;
       return inspection;
     },

@@ -9,6 +9,7 @@ import { lastChange } from '../../kube/managed-fields.js';
 import { paths } from '../../kube/paths.js';
 import { imagesOf, templateDigest } from '../../kube/template-digest.js';
 import type { Pin, Revision, RollbackKind, Target } from '../../model.js';
+import { readRestoredCapacity } from '../capacity.js';
 import { asManager, imageList, optedIn, PlanError, revisionDigest, type Inspection, type PlanStep, type Strategy } from './strategy.js';
 
 export interface ScaleSwapSettings {
@@ -70,6 +71,15 @@ export function scaleSwap(settings: ScaleSwapSettings): Strategy<ScaleSwapInspec
         return inspection;
       }
       inspection.facts.candidates = [sideRevision('previous', n.previous, p)];
+      // HPA-aware: previous gets what current's HPA wants, pinned at admission.
+      const capacity = await readRestoredCapacity(
+        read,
+        target.namespace,
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: n.current, replicas: inspection.facts.replicas ?? 1 },
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: n.previous },
+      );
+      inspection.facts.replicas = capacity.replicas;
+      inspection.snapshot.capacity = capacity;
       if (p.spec?.paused) inspection.facts.validationProblem = `Deployment ${target.namespace}/${n.previous} is paused`;
       return inspection;
     },

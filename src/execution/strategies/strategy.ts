@@ -12,7 +12,8 @@
  * → someone else changed it: stop and escalate. It never chooses a destination again.
  */
 import type { WorkloadFacts } from '../../guards/guard.js';
-import type { ApiRequest } from '../../kube/client.js';
+import { KubeApiError, type ApiRequest } from '../../kube/client.js';
+import { redactedRequest } from '../helm/redact.js';
 import type { Pin, Revision, RollbackKind, StrategyName, Target } from '../../model.js';
 
 /** A fact about one object that a step relies on or produces. `object` is its API path. */
@@ -21,7 +22,11 @@ export type Expectation =
   | { object: string; field: 'replicas'; value: number }
   | { object: string; field: 'selector'; label: string; value: string }
   /** Any field by path, compared as canonical JSON (`null`: absent), e.g. a paused GitOps object's field. */
-  | { object: string; field: 'json'; path: string[]; json: string };
+  | { object: string; field: 'json'; path: string[]; json: string }
+  /** The object does not exist (a deletion took effect). */
+  | { object: string; field: 'absent' }
+  /** A Helm release Secret exists and its `status` label is one of these. */
+  | { object: string; field: 'helm-status'; oneOf: string[] };
 
 export type PlanStep =
   | {
@@ -50,6 +55,16 @@ export interface Inspection {
 /** Reads through the executor's retrying client. */
 export type KubeReader = <T>(path: string) => Promise<T>;
 
+/** The object, or undefined when it does not exist (404). */
+export async function readIfExists<T>(read: KubeReader, path: string): Promise<T | undefined> {
+  try {
+    return await read<T>(path);
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
 export interface Strategy<I extends Inspection = Inspection> {
   readonly name: StrategyName;
   inspect(read: KubeReader, target: Target): Promise<I>;
@@ -57,6 +72,10 @@ export interface Strategy<I extends Inspection = Inspection> {
   plan(inspection: I, pin: Pin, kind: RollbackKind): PlanStep[];
   /** Deployments whose rollout must be complete for the rollback to count as verified (what serves after it). */
   verifies(target: Target, pin: Pin): Target[];
+  /** What the plan leaves out or does differently, for the record and the report (helm: hooks are not run). */
+  notes?(inspection: I, pin: Pin): string[];
+  /** After a failed run, the requests that record the failure where the target keeps its own history (helm: revision N+1 `failed`); read afresh. */
+  failure?(inspection: I, pin: Pin, error: string): PlanStep[];
 }
 
 export const OPT_IN_ANNOTATION = 'rollback-receiver.io/enabled';
@@ -86,7 +105,7 @@ export function imageList(images: string[]): string {
 /** A plan as the API shows it: each request with its method, path and body; each wait with its Deployment. */
 export function planView(plan: PlanStep[]): Record<string, unknown>[] {
   return plan.map((s) =>
-    s.action === 'request' ? { action: s.action, description: s.description, ...s.request } : { action: s.action, description: s.description, deployment: s.deployment },
+    s.action === 'request' ? { action: s.action, description: s.description, ...redactedRequest(s.request) } : { action: s.action, description: s.description, deployment: s.deployment },
   );
 }
 
