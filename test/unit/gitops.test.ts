@@ -132,8 +132,8 @@ describe('admission', () => {
   it('pins the pauses with the destination', () => {
     const d = decideWith({ pauses: [ARGO] });
     expect(d.record.decision).toBe('executed');
-    expect(d.rollback?.pin).toEqual({ from: V2, to: V1, note: 'not yet proven', pauses: [ARGO] });
-    expect(decideWith({ pauses: [] }).rollback?.pin).toEqual({ from: V2, to: V1, note: 'not yet proven' });
+    expect(d.rollback?.pin).toEqual({ from: V2, to: V1, note: 'not yet proven', pauses: [ARGO], pinnedAt: T0 });
+    expect(decideWith({ pauses: [] }).rollback?.pin).toEqual({ from: V2, to: V1, note: 'not yet proven', pinnedAt: T0 });
   });
 
   it('refuses, admitting nothing, when a GitOps object cannot be read or paused; operator requests too', () => {
