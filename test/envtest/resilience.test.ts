@@ -5,7 +5,7 @@
  * escalates while the receiver stays up. The outage uses a private cluster so the
  * shared one keeps serving other test files.
  */
-import { RbacAuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
+import { CoordinationV1Api, RbacAuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { parse } from 'yaml';
@@ -18,6 +18,7 @@ import { waitFor } from './wait.js';
 import { Workloads } from './workloads.js';
 
 const RULES = parse(readFileSync(new URL('../../src/kube/rbac-rules.yaml', import.meta.url), 'utf8')) as V1PolicyRule[];
+const STATE_RULES = parse(readFileSync(new URL('../../src/kube/rbac-rules-state.yaml', import.meta.url), 'utf8')) as V1PolicyRule[];
 
 function start(kube: KubeClient, yaml = ''): Receiver {
   return startReceiver(kube, `auth:\n  allowUnauthenticatedWebhook: true\n${yaml}`);
@@ -82,6 +83,32 @@ describe('RBAC: exactly the rules file', () => {
       const d = await decideOne(s, ns, 'api');
       expect(d.decision).toBe('not_allowed');
       expect(d.reason).toMatch(/forbidden \(check the RBAC rules\)/);
+    } finally {
+      await s.destroy();
+    }
+  }, 60_000);
+});
+
+describe('RBAC of the Kubernetes state backend', () => {
+  const cluster = connectCluster();
+  const k = new Workloads(cluster);
+
+  it('a Role that cannot write the state ConfigMaps: 503 naming the ConfigMap and the RBAC rules, and no Lease left held', async () => {
+    const [ns, stateNs] = await Promise.all([cluster.ns('state-rbac'), cluster.ns('state-rbac-own')]);
+    const readOnlyMaps = STATE_RULES.map((r) => (r.resources?.includes('configmaps') ? { ...r, verbs: r.verbs.filter((v) => ['get', 'list'].includes(v)) } : r));
+    await Promise.all([grant(cluster, ns, cluster.restrictedUser, RULES), grant(cluster, stateNs, cluster.restrictedUser, readOnlyMaps)]);
+    await k.brokenRollout(ns, 'api');
+    const s = start(new KubeClient(cluster.kubeConfig(cluster.restrictedToken)), `state:\n  backend: kubernetes\n  namespace: ${stateNs}\n`);
+    try {
+      const body = payload([alert({ labels: { namespace: ns, deployment: 'api' }, startsAt: new Date().toISOString() })]);
+      const res = await request(s.service.app).post('/webhook').send(body).expect(503);
+      const message = JSON.stringify(res.body);
+      expect(message).toContain(`cannot write the state ConfigMap ${stateNs}/rollback-receiver-`);
+      expect(message).toContain("(check the state backend's RBAC rules, src/kube/rbac-rules-state.yaml)");
+      // The rollback's Lease was taken before the refused write, and released after it.
+      const coordination = cluster.kubeConfig().makeApiClient(CoordinationV1Api);
+      expect((await coordination.listNamespacedLease({ namespace: stateNs })).items).toEqual([]);
+      expect(k.image(await k.read(ns, 'api'))).toBe('app:broken');
     } finally {
       await s.destroy();
     }

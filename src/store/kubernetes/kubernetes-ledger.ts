@@ -138,9 +138,22 @@ export class KubernetesLedger implements SharedLedger {
   }
 
   async publish(effects: readonly Effect[]): Promise<'ok' | 'conflict'> {
+    const taken: RollbackRecord[] = [];
+    try {
+      return await this.publishTaking(effects, taken);
+    } catch (err) {
+      // Refused (e.g. 403: the Role lacks a verb): nothing was published, so the Leases
+      // taken for it must not hold the objects until they expire. If even the release
+      // fails they do expire (leaseDuration); the refusal is what the caller reports.
+      await this.releaseAll(taken).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Publishes, recording in `taken` the rollbacks whose Leases it holds until the end. */
+  private async publishTaking(effects: readonly Effect[], taken: RollbackRecord[]): Promise<'ok' | 'conflict'> {
     const now = this.deps.clock.now();
     const started = effects.flatMap((e) => (e.type === 'rollback' && e.record.status === 'running' ? [e.record] : []));
-    const taken: RollbackRecord[] = [];
     for (const r of started) {
       if (!(await this.deps.locks.acquire(r.objects, r.id, r))) {
         await this.releaseAll(taken);
@@ -231,7 +244,10 @@ export class KubernetesLedger implements SharedLedger {
       return written.metadata.resourceVersion;
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 409) return undefined;
-      if (err instanceof KubeApiError && !err.ambiguous) throw err;
+      if (err instanceof KubeApiError && !err.ambiguous) {
+        const hint = err.status === 403 ? " (check the state backend's RBAC rules, src/kube/rbac-rules-state.yaml)" : '';
+        throw new ClusterUnavailableError(`cannot write the state ConfigMap ${this.deps.namespace}/${name}${hint}: ${err.message}`);
+      }
       // Unanswered: it may have been written. The next refresh tells; until then decide again.
       return undefined;
     }
