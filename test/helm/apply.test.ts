@@ -76,9 +76,28 @@ test('the envtest apiserver is v1.20 and serves PodDisruptionBudget only as poli
   expect(discovery.apiVersions).toContain('monitoring.coreos.com/v1/ServiceMonitor');
 });
 
-test('default values (with a token and one namespace): every rendered object passes server-side dry-run', async () => {
+test('default values, the kubernetes mode (with a token and one namespace): every rendered object passes server-side dry-run', async () => {
   const [ns, apps] = await Promise.all([cluster.ns('helm-default'), cluster.ns('apps')]);
   const { manifests, outcomes } = await applyAll({ release: 'rollback-receiver', values: { rbac: { namespaces: [apps] } } }, ns);
+  expectAllCreated(outcomes);
+  const kinds = manifests.map((m) => m.object.kind).sort();
+  expect(kinds).toEqual(
+    ['ConfigMap', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'PrometheusRule', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
+  );
+  // The state Role and its binding in the release namespace, the target's in the listed one.
+  expect(manifests.filter((m) => /^Role/.test(m.object.kind)).map((m) => [m.object.kind, m.object.metadata.name, m.object.metadata.namespace]).sort()).toEqual(
+    [
+      ['Role', 'rollback-receiver', apps],
+      ['RoleBinding', 'rollback-receiver', apps],
+      ['Role', 'rollback-receiver-state', ns],
+      ['RoleBinding', 'rollback-receiver-state', ns],
+    ].sort(),
+  );
+}, 60_000);
+
+test('the sqlite mode (one replica): every rendered object passes server-side dry-run', async () => {
+  const [ns, apps] = await Promise.all([cluster.ns('helm-sqlite'), cluster.ns('apps')]);
+  const { manifests, outcomes } = await applyAll({ release: 'rollback-receiver', values: { rbac: { namespaces: [apps] }, state: { backend: 'sqlite' }, replicaCount: 1 } }, ns);
   expectAllCreated(outcomes);
   const kinds = manifests.map((m) => m.object.kind).sort();
   expect(kinds).toEqual(
@@ -95,24 +114,26 @@ test('cluster-wide RBAC and a PodDisruptionBudget: every object passes server-si
   expectAllCreated(outcomes);
   const kinds = manifests.map((m) => m.object.kind);
   expect(kinds).toEqual(expect.arrayContaining(['ClusterRole', 'ClusterRoleBinding', 'PodDisruptionBudget']));
-  expect(kinds).not.toContain('Role');
+  // Only the state Role, in the release namespace.
+  expect(manifests.filter((m) => m.object.kind === 'Role').map((m) => [m.object.metadata.name, m.object.metadata.namespace])).toEqual([['wide-rollback-receiver-state', ns]]);
   expect(manifests.find((m) => m.object.kind === 'PodDisruptionBudget')!.object.apiVersion).toBe('policy/v1beta1');
 }, 60_000);
 
-test('non-default values (live, namespaced RBAC, existingSecret, NetworkPolicy, PVC options, no ServiceMonitor, dashboard elsewhere): every object passes server-side dry-run', async () => {
+test('non-default values (sqlite mode, live, namespaced RBAC, existingSecret, NetworkPolicy, PVC options, no ServiceMonitor, dashboard elsewhere): every object passes server-side dry-run', async () => {
   const [ns, teamA, teamB, grafana] = await Promise.all([cluster.ns('helm-live'), cluster.ns('team-a'), cluster.ns('team-b'), cluster.ns('grafana')]);
   const { manifests, outcomes } = await applyAll(
     {
       release: 'rr',
       required: {},
       values: {
+        state: { backend: 'sqlite' },
+        replicaCount: 1,
         rollback: { dryRun: false, triggers: [{ cpuThreshold: 0.9 }, { name: 'checkout', matchers: ['alertname="CheckoutSlow"'], strategy: 'blue-green', actAfter: '90s' }] },
         rbac: { namespaces: [teamA, teamB] },
         auth: { existingSecret: 'alertmanager-rollback', existingSecretKeys: { webhookToken: 'token', operatorToken: 'operator' } },
         persistence: { enabled: true, size: '2Gi', storageClass: '-' },
         serviceMonitor: { enabled: false },
         dashboard: { namespace: grafana, annotations: { grafana_folder: 'Rollbacks' } },
-        podDisruptionBudget: { enabled: true, minAvailable: 0 },
         shutdown: { grace: '5m' },
         networkPolicy: {
           enabled: true,

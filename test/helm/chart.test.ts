@@ -26,10 +26,16 @@ import { CHART_DIR, MODERN_API_VERSIONS, REQUIRED_VALUES, ROOT, only, ofKind, re
 import { seedBlock } from './seed.js';
 
 const RULES = parse(fs.readFileSync(path.join(ROOT, 'src/kube/rbac-rules.yaml'), 'utf8')) as V1PolicyRule[];
+const STATE_RULES = parse(fs.readFileSync(path.join(ROOT, 'src/kube/rbac-rules-state.yaml'), 'utf8')) as V1PolicyRule[];
 const CHART = parse(fs.readFileSync(path.join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { name: string; appVersion: string; version: string };
 const NS = 'monitoring';
 /** Only the RBAC requirement: for renders that bring their own auth (existingSecret). */
 const RBAC_ONLY = { rbac: REQUIRED_VALUES.rbac };
+/** The chart's sqlite mode: one replica, the state in a SQLite file on a volume. */
+const SQLITE = { state: { backend: 'sqlite' }, replicaCount: 1 };
+/** The target Role (rbac.namespaces) and the state Role (kubernetes mode), told apart by their rules. */
+const targetRoles = (m: Manifest[]) => (ofKind(m, 'Role') as unknown as V1Role[]).filter((r) => !r.metadata!.name!.endsWith('-state'));
+const stateRoles = (m: Manifest[]) => (ofKind(m, 'Role') as unknown as V1Role[]).filter((r) => r.metadata!.name!.endsWith('-state'));
 
 function deployment(m: Manifest[]): V1Deployment {
   return only<V1Deployment>(m, 'Deployment');
@@ -97,18 +103,18 @@ describe('chart metadata', () => {
   });
 });
 
-describe('default values (with the two required ones: a webhook token and rbac.namespaces)', () => {
+describe('default values (with the two required ones: a webhook token and rbac.namespaces): the kubernetes mode', () => {
   const m = render({ namespace: NS });
 
-  test('renders the expected objects: namespaced RBAC in the listed namespace, a PVC, no ClusterRole, no PDB, no NetworkPolicy', () => {
+  test('renders the expected objects: target RBAC in the listed namespace, state RBAC and a PDB in its own, no PVC, no ClusterRole, no NetworkPolicy', () => {
     const kinds = m.map((x) => x.object.kind).sort();
     expect(kinds).toEqual(
-      ['ConfigMap', 'ConfigMap', 'Deployment', 'PersistentVolumeClaim', 'PrometheusRule', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
+      ['ConfigMap', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'PrometheusRule', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
     );
     expect(ofKind(m, 'ConfigMap').map((c) => c.metadata.name).sort()).toEqual(['rollback-receiver-config', 'rollback-receiver-dashboard']);
     for (const { object } of m) {
-      const inTarget = ['Role', 'RoleBinding'].includes(object.kind);
-      expect([object.kind, object.metadata.namespace]).toEqual([object.kind, inTarget ? 'apps' : NS]);
+      const inTarget = ['Role', 'RoleBinding'].includes(object.kind) && object.metadata.name === 'rollback-receiver';
+      expect([object.kind, object.metadata.name, object.metadata.namespace]).toEqual([object.kind, object.metadata.name, inTarget ? 'apps' : NS]);
       expect(object.metadata.labels).toMatchObject({
         'app.kubernetes.io/name': 'rollback-receiver',
         'app.kubernetes.io/instance': 'rollback-receiver',
@@ -118,12 +124,12 @@ describe('default values (with the two required ones: a webhook token and rbac.n
     }
   });
 
-  test('Deployment: one replica, Recreate, probes, resources, hardened security context', () => {
+  test('Deployment: two replicas, RollingUpdate (a new pod ready before an old one goes), probes, resources, hardened security context', () => {
     const d = deployment(m);
     const pod = d.spec!.template.spec!;
     const c = container(m);
-    expect(d.spec!.replicas).toBe(1);
-    expect(d.spec!.strategy).toEqual({ type: 'Recreate' });
+    expect(d.spec!.replicas).toBe(2);
+    expect(d.spec!.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
     expect(c.image).toBe(`rollback-receiver:${CHART.appVersion}`);
     expect(c.args).toEqual(['serve']);
     expect(c.ports).toEqual([{ name: 'http', containerPort: 9095, protocol: 'TCP' }]);
@@ -167,7 +173,7 @@ describe('default values (with the two required ones: a webhook token and rbac.n
     expect(podAnnotations(render({ namespace: NS }))).toEqual(a);
   });
 
-  test('Deployment environment: dry-run, Prometheus URL, config, state dir and the webhook token file (no operator token)', () => {
+  test('Deployment environment: dry-run, Prometheus URL, config, state dir, the pod identity and the webhook token file (no operator token)', () => {
     const c = container(m);
     const e = env(c);
     expect(e).toMatchObject({
@@ -180,12 +186,15 @@ describe('default values (with the two required ones: a webhook token and rbac.n
       LOG_LEVEL: 'info',
     });
     expect(e.ROLLBACK_OPERATOR_TOKEN_FILE).toBeUndefined();
+    // The Lease holder's pod name and the state's namespace, from the downward API.
+    const downward = Object.fromEntries((c.env ?? []).filter((x) => x.valueFrom).map((x) => [x.name, x.valueFrom]));
+    expect(downward).toEqual({ POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } }, POD_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } } });
     const pod = deployment(m).spec!.template.spec!;
     const mountOf = (p: string) => c.volumeMounts!.find((vm) => p === vm.mountPath || p.startsWith(`${vm.mountPath}/`));
     const volumeOf = (p: string) => pod.volumes!.find((v) => v.name === mountOf(p)?.name);
-    // The state dir is writable (root filesystem is read-only) and on the chart's PVC.
+    // The state dir (this replica's decision records) is writable (root filesystem is read-only) and on an emptyDir.
     expect(mountOf(e.ROLLBACK_STATE_DIR!)?.readOnly).toBeFalsy();
-    expect(volumeOf(e.ROLLBACK_STATE_DIR!)?.persistentVolumeClaim?.claimName).toBe(only(m, 'PersistentVolumeClaim').metadata.name);
+    expect(volumeOf(e.ROLLBACK_STATE_DIR!)?.emptyDir).toEqual({ sizeLimit: '256Mi' });
     expect(volumeOf('/tmp')?.emptyDir).toBeDefined();
     const secret = only<V1Secret>(m, 'Secret');
     const tokens = volumeOf(e.ROLLBACK_WEBHOOK_TOKEN_FILE!)!.secret!;
@@ -207,12 +216,6 @@ describe('default values (with the two required ones: a webhook token and rbac.n
       expect([file, actions.filter((a) => /\b(lookup|randAlphaNum|randAlpha|randNumeric|randAscii|randBytes|uuidv4|now)\b/.test(a))]).toEqual([file, []]);
     }
     expect(renderRaw().stdout).toBe(renderRaw().stdout);
-  });
-
-  test('PVC for the SQLite state: ReadWriteOnce 1Gi of the default storage class, kept on uninstall', () => {
-    const pvc = only<V1PersistentVolumeClaim>(m, 'PersistentVolumeClaim');
-    expect(pvc.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } });
-    expect(pvc.metadata!.annotations!['helm.sh/resource-policy']).toBe('keep');
   });
 
   test("the ConfigMap's config is accepted by the receiver's own loader, with the seed's settings", () => {
@@ -237,17 +240,62 @@ describe('default values (with the two required ones: a webhook token and rbac.n
     expect(config.rollback.brake).toEqual({ max: 10, windowMs: 900_000 });
     expect(config.prometheusUrl).toBe('http://kube-prometheus-stack-prometheus.monitoring.svc:9090');
     expect(config.stateDir).toBe('/var/lib/rollback-receiver');
+    expect(config.state).toEqual({ backend: 'kubernetes', namespace: undefined, leaseDurationMs: 15_000 });
     expect(config.port).toBe(9095);
     expect(config.monitoring).toMatchObject({ enabled: true });
     expect(JSON.stringify(config.monitoring)).toContain('1800000');
   });
 
-  test('Role rules are exactly src/kube/rbac-rules.yaml, bound to the chart ServiceAccount', () => {
-    const role = only<V1Role>(m, 'Role');
-    expect(role.rules).toEqual(RULES);
-    const binding = only<V1RoleBinding>(m, 'RoleBinding');
-    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata!.name });
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: only(m, 'ServiceAccount').metadata.name, namespace: NS }]);
+  test('Role rules are exactly src/kube/rbac-rules.yaml in the target namespace and src/kube/rbac-rules-state.yaml in the receiver\'s, bound to the chart ServiceAccount', () => {
+    for (const [role, rules, namespace] of [
+      [only<V1Role>(m, 'Role', 'rollback-receiver'), RULES, 'apps'],
+      [only<V1Role>(m, 'Role', 'rollback-receiver-state'), STATE_RULES, NS],
+    ] as const) {
+      expect([role.metadata!.namespace, role.rules]).toEqual([namespace, rules]);
+      const binding = only<V1RoleBinding>(m, 'RoleBinding', role.metadata!.name);
+      expect(binding.metadata!.namespace).toBe(namespace);
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata!.name });
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: only(m, 'ServiceAccount').metadata.name, namespace: NS }]);
+    }
+  });
+
+  test('PodDisruptionBudget: one replica of two may be evicted at a time', () => {
+    const pdb = only(m, 'PodDisruptionBudget') as unknown as { spec: Record<string, unknown> };
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment(m).spec!.selector.matchLabels } });
+  });
+
+  test('pod anti-affinity: preferred, by hostname, over the release\'s pods; a given affinity replaces it', () => {
+    expect(deployment(m).spec!.template.spec!.affinity).toEqual({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: deployment(m).spec!.selector.matchLabels } } },
+        ],
+      },
+    });
+    const own = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['ops'] }] }] } } };
+    expect(deployment(render({ values: { affinity: own } })).spec!.template.spec!.affinity).toEqual(own);
+    expect(deployment(render({ values: { replicaCount: 1 } })).spec!.template.spec!.affinity).toBeUndefined();
+  });
+
+  test('persistence values do not give the replicas a shared volume: no PVC, the records stay on an emptyDir', () => {
+    const r = render({ values: { persistence: { enabled: true, existingClaim: 'rollback-state' } } });
+    expect(ofKind(r, 'PersistentVolumeClaim')).toHaveLength(0);
+    expect(deployment(r).spec!.template.spec!.volumes!.find((v) => v.name === 'state')).toEqual({ name: 'state', emptyDir: { sizeLimit: '256Mi' } });
+  });
+
+  test('state.namespace: the state Role goes there, and the receiver uses it', () => {
+    const r = render({ values: { state: { namespace: 'rollback-state' } } });
+    expect(stateRoles(r).map((x) => [x.metadata!.namespace, x.rules])).toEqual([['rollback-state', STATE_RULES]]);
+    expect(only<V1RoleBinding>(r, 'RoleBinding', 'rollback-receiver-state').metadata!.namespace).toBe('rollback-state');
+    expect(loadRendered(r).state.namespace).toBe('rollback-state');
+  });
+
+  test('NOTES says the mode and what it means', () => {
+    const notes = renderNotes();
+    expect(notes).toContain('STATE: kubernetes backend, 2 replica(s).');
+    expect(notes).toContain('shared through Leases and ConfigMaps in namespace\nmonitoring');
+    expect(notes).toContain('decision\nrecords on an emptyDir');
+    expect(notes).not.toContain('STATE: sqlite');
   });
 
   test('Service on 9095 selects the pods', () => {
@@ -274,6 +322,54 @@ describe('default values (with the two required ones: a webhook token and rbac.n
     expect(cm.metadata!.labels!.grafana_dashboard).toBe('1');
     const json = cm.data!['rollback-receiver.json']!;
     expect(JSON.parse(json)).toEqual(JSON.parse(fs.readFileSync(path.join(CHART_DIR, 'dashboards/rollback-receiver.json'), 'utf8')));
+  });
+});
+
+describe('the sqlite mode (state.backend sqlite, one replica)', () => {
+  const m = render({ namespace: NS, values: SQLITE });
+
+  test('one replica, Recreate, the state on a ReadWriteOnce PVC of the default storage class kept on uninstall', () => {
+    const d = deployment(m);
+    expect(d.spec!.replicas).toBe(1);
+    expect(d.spec!.strategy).toEqual({ type: 'Recreate' });
+    const pvc = only<V1PersistentVolumeClaim>(m, 'PersistentVolumeClaim');
+    expect(pvc.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } });
+    expect(pvc.metadata!.annotations!['helm.sh/resource-policy']).toBe('keep');
+    const e = env(container(m));
+    const mount = container(m).volumeMounts!.find((vm) => vm.mountPath === e.ROLLBACK_STATE_DIR)!;
+    expect(d.spec!.template.spec!.volumes!.find((v) => v.name === mount.name)!.persistentVolumeClaim?.claimName).toBe(pvc.metadata!.name);
+    expect(loadRendered(m).state.backend).toBe('sqlite');
+  });
+
+  test('no state Role, no PDB, no anti-affinity, no pod identity', () => {
+    expect(stateRoles(m)).toEqual([]);
+    expect(targetRoles(m)).toHaveLength(1);
+    expect(ofKind(m, 'PodDisruptionBudget')).toHaveLength(0);
+    expect(deployment(m).spec!.template.spec!.affinity).toBeUndefined();
+    expect(container(m).env!.filter((x) => x.valueFrom)).toEqual([]);
+  });
+
+  test('NOTES says the mode and what it means', () => {
+    const notes = renderNotes({ values: SQLITE });
+    expect(notes).toContain('STATE: sqlite, one replica.');
+    expect(notes).toContain('in one SQLite file on the volume rollback-receiver-state');
+    expect(notes).toContain('use state.backend=kubernetes');
+    expect(notes).not.toContain('STATE: kubernetes');
+  });
+
+  test('more than one replica (also the default two) is refused, naming the key', () => {
+    for (const values of [{ ...SQLITE, replicaCount: 2 }, { state: { backend: 'sqlite' } }]) {
+      const message = renderError({ values });
+      expect(message).toContain("values don't meet the specifications of the schema");
+      expect(message).toContain('- replicaCount: Must be less than or equal to 1');
+    }
+  });
+
+  test('the receiver\'s own default: a state block without a backend is sqlite, and renders as sqlite', () => {
+    const r = render({ values: { state: { backend: null }, replicaCount: 1 } });
+    expect(loadRendered(r).state.backend).toBe('sqlite');
+    expect(deployment(r).spec!.strategy).toEqual({ type: 'Recreate' });
+    expect(stateRoles(r)).toEqual([]);
   });
 });
 
@@ -305,7 +401,8 @@ describe('what the chart cannot default: the render fails and says how to set it
   test('a ServiceAccount of its own (create=false with a name), or no RBAC from the chart, renders', () => {
     const own = render({ values: { serviceAccount: { create: false, name: 'rollback-sa' } } });
     expect(ofKind(own, 'ServiceAccount')).toHaveLength(0);
-    expect(only<V1RoleBinding>(own, 'RoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'rollback-sa', namespace: NS }]);
+    for (const b of ofKind(own, 'RoleBinding') as unknown as V1RoleBinding[]) expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'rollback-sa', namespace: NS }]);
+    expect(ofKind(own, 'RoleBinding')).toHaveLength(2);
     expect(deployment(own).spec!.template.spec!.serviceAccountName).toBe('rollback-sa');
     const noRbac = render({ values: { rbac: { create: false, namespaces: [] } } });
     expect(noRbac.filter((x) => /Role/.test(x.object.kind))).toEqual([]);
@@ -321,6 +418,7 @@ describe('what the chart cannot default: the render fails and says how to set it
 
 describe('value paths', () => {
   const LIVE = {
+    ...SQLITE,
     rollback: { dryRun: false },
     rbac: { namespaces: ['team-a', 'team-b'] },
     auth: { existingSecret: 'alertmanager-rollback', existingSecretKeys: { webhookToken: 'token', operatorToken: '' } },
@@ -353,9 +451,10 @@ describe('value paths', () => {
     }
   });
 
-  test('rbac.clusterWide: one ClusterRole (named after the release namespace) and its binding, no Role', () => {
+  test('rbac.clusterWide: one ClusterRole (named after the release namespace) and its binding, no target Role (the state Role stays)', () => {
     const wide = render({ namespace: NS, values: { rbac: { clusterWide: true, namespaces: [] } } });
-    expect(ofKind(wide, 'Role')).toHaveLength(0);
+    expect(targetRoles(wide)).toHaveLength(0);
+    expect(stateRoles(wide).map((r) => r.metadata!.namespace)).toEqual([NS]);
     const role = only<V1Role>(wide, 'ClusterRole');
     expect(role.metadata!.name).toBe('monitoring-rollback-receiver');
     expect(role.rules).toEqual(RULES);
@@ -419,16 +518,16 @@ describe('value paths', () => {
     expect(pvc.spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast-ssd', resources: { requests: { storage: '2Gi' } } });
     expect(deployment(m).spec!.template.spec!.volumes!.find((v) => v.name === 'state')!.persistentVolumeClaim?.claimName).toBe(pvc.metadata!.name);
 
-    const existing = render({ namespace: 'ops', values: { persistence: { existingClaim: 'rollback-state' } } });
+    const existing = render({ namespace: 'ops', values: { ...SQLITE, persistence: { existingClaim: 'rollback-state' } } });
     expect(ofKind(existing, 'PersistentVolumeClaim')).toHaveLength(0);
     expect(deployment(existing).spec!.template.spec!.volumes!.find((v) => v.name === 'state')!.persistentVolumeClaim?.claimName).toBe('rollback-state');
 
-    const ephemeral = { persistence: { enabled: false } };
+    const ephemeral = { ...SQLITE, persistence: { enabled: false } };
     const off = render({ values: ephemeral });
     expect(ofKind(off, 'PersistentVolumeClaim')).toHaveLength(0);
     expect(deployment(off).spec!.template.spec!.volumes!.find((v) => v.name === 'state')!.emptyDir).toEqual({ sizeLimit: '256Mi' });
     expect(renderNotes({ values: ephemeral })).toContain('NOTE: the state (decisions, cooldowns, retry counts, the brake) is on an emptyDir');
-    expect(renderNotes()).not.toContain('emptyDir');
+    expect(renderNotes({ values: SQLITE })).not.toContain('emptyDir');
   });
 
   test('ServiceMonitor off; dashboard in the Grafana namespace; custom image', () => {
@@ -456,16 +555,19 @@ describe('value paths', () => {
     expect(loadRendered(withoutKey).dryRun).toBe(true);
   });
 
-  test('PodDisruptionBudget when enabled: policy/v1 where served, policy/v1beta1 on a v1.20 apiserver; none when parked', () => {
-    const pdb = { podDisruptionBudget: { enabled: true } };
-    const modern = only(render({ values: pdb }), 'PodDisruptionBudget') as unknown as { apiVersion: string; spec: Record<string, unknown> };
+  test('PodDisruptionBudget: policy/v1 where served, policy/v1beta1 on a v1.20 apiserver; none with one replica, when parked or when disabled', () => {
+    const modern = only(render(), 'PodDisruptionBudget') as unknown as { apiVersion: string; spec: Record<string, unknown> };
     expect(modern.apiVersion).toBe('policy/v1');
     expect(modern.spec).toMatchObject({ maxUnavailable: 1, selector: { matchLabels: deployment(render()).spec!.selector.matchLabels } });
-    const old = render({ values: pdb, kubeVersion: 'v1.20.2', apiVersions: ['v1', 'apps/v1', 'policy/v1beta1', 'policy/v1beta1/PodDisruptionBudget'] });
+    const old = render({ kubeVersion: 'v1.20.2', apiVersions: ['v1', 'apps/v1', 'policy/v1beta1', 'policy/v1beta1/PodDisruptionBudget'] });
     expect(only(old, 'PodDisruptionBudget').apiVersion).toBe('policy/v1beta1');
-    const parked = render({ values: { ...pdb, replicaCount: 0 } });
+    const three = only(render({ values: { replicaCount: 3, podDisruptionBudget: { minAvailable: 2 } } }), 'PodDisruptionBudget') as unknown as { spec: Record<string, unknown> };
+    expect(three.spec.minAvailable).toBe(2);
+    const parked = render({ values: { replicaCount: 0 } });
     expect(deployment(parked).spec!.replicas).toBe(0);
-    expect(ofKind(parked, 'PodDisruptionBudget')).toHaveLength(0);
+    for (const values of [{ replicaCount: 0 }, { replicaCount: 1 }, SQLITE, { podDisruptionBudget: { enabled: false } }]) {
+      expect([values, ofKind(render({ values }), 'PodDisruptionBudget')]).toEqual([values, []]);
+    }
   });
 
   test('a seed-only values file (the document\'s two blocks, nothing else) renders a config the receiver loads', () => {

@@ -85,7 +85,7 @@ test('the section has the Secret command, the receiver values, the helm command 
   expect(receiverValues).toMatchObject({ auth: { existingSecret: expect.any(String) }, rbac: { namespaces: expect.any(Array) } });
 });
 
-test('the receiver values render: namespaced RBAC, dry-run, the token from the Secret the command creates', () => {
+test('the receiver values render: namespaced RBAC, the kubernetes mode\'s state Role in the release namespace, dry-run, the token from the Secret the command creates', () => {
   const secretCommand = /kubectl -n (\S+) create secret generic (\S+) --from-literal=([\w-]+)=/.exec(shell)!;
   const [, secretNamespace, secretName, secretKey] = secretCommand;
   expect(secretNamespace).toBe(namespace);
@@ -93,7 +93,10 @@ test('the receiver values render: namespaced RBAC, dry-run, the token from the S
   const tokens = pod.volumes!.find((v) => v.secret)!.secret!;
   expect(tokens).toMatchObject({ secretName, items: [{ key: secretKey, path: 'webhook-token' }] });
   expect(ofKind(manifests, 'Secret')).toHaveLength(0);
-  expect(ofKind(manifests, 'Role').map((r) => r.metadata.namespace)).toEqual((receiverValues.rbac as { namespaces: string[] }).namespaces);
+  const roles = ofKind(manifests, 'Role');
+  expect(roles.filter((r) => !r.metadata.name.endsWith('-state')).map((r) => r.metadata.namespace)).toEqual((receiverValues.rbac as { namespaces: string[] }).namespaces);
+  expect(roles.filter((r) => r.metadata.name.endsWith('-state')).map((r) => r.metadata.namespace)).toEqual([namespace]);
+  expect(only<V1Deployment>(manifests, 'Deployment').spec!.replicas).toBe(2);
   expect(ofKind(manifests, 'ClusterRole')).toHaveLength(0);
   expect(pod.containers[0]!.env!.find((e) => e.name === 'ROLLBACK_DRY_RUN')!.value).toBe('true');
   const rule = only(manifests, 'PrometheusRule') as unknown as { spec: { groups: { rules: { alert: string; annotations: Record<string, string> }[] }[] } };

@@ -1,8 +1,9 @@
 /**
- * src/kube/rbac-rules.yaml is the one source of the executor's permissions. Helm's
- * .Files.Get cannot read outside the chart, so the chart keeps a copy at
- * helm/rollback-receiver/files/rbac-rules.yaml: it must stay byte-identical
- * (after editing the source: cp src/kube/rbac-rules.yaml helm/rollback-receiver/files/).
+ * src/kube/rbac-rules.yaml (the executor's permissions in the target namespaces) and
+ * src/kube/rbac-rules-state.yaml (the Kubernetes state backend's in the receiver's own) are
+ * the one source of the receiver's permissions. Helm's .Files.Get cannot read outside the
+ * chart, so the chart keeps copies under helm/rollback-receiver/files/: they must stay
+ * byte-identical (after editing a source: cp src/kube/rbac-rules*.yaml helm/rollback-receiver/files/).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,19 +11,26 @@ import { parse } from 'yaml';
 import { SUPPORTED_RESOURCES } from '../../src/execution/helm/kinds.js';
 import { CHART_DIR, ROOT } from './chart.js';
 
-test('the chart\'s files/rbac-rules.yaml is byte-identical to src/kube/rbac-rules.yaml', () => {
-  const source = fs.readFileSync(path.join(ROOT, 'src/kube/rbac-rules.yaml'));
-  const copy = fs.readFileSync(path.join(CHART_DIR, 'files/rbac-rules.yaml'));
+const COPIES: [file: string, template: string][] = [
+  ['rbac-rules.yaml', 'rbac.yaml'],
+  ['rbac-rules-state.yaml', 'rbac-state.yaml'],
+];
+
+test.each(COPIES)("the chart's files/%s is byte-identical to src/kube/'s", (file) => {
+  const source = fs.readFileSync(path.join(ROOT, 'src/kube', file));
+  const copy = fs.readFileSync(path.join(CHART_DIR, 'files', file));
   expect(copy.equals(source)).toBe(true);
 });
 
-test('the chart renders RBAC from that file only (no rules written into the templates)', () => {
+test('the chart renders RBAC from those files only (no rules written into the templates)', () => {
   const templates = fs.readdirSync(path.join(CHART_DIR, 'templates'));
   for (const t of templates) {
     const text = fs.readFileSync(path.join(CHART_DIR, 'templates', t), 'utf8');
     expect([t, /\bverbs\s*:/.test(text)]).toEqual([t, false]);
   }
-  expect(fs.readFileSync(path.join(CHART_DIR, 'templates/rbac.yaml'), 'utf8')).toContain('.Files.Get "files/rbac-rules.yaml"');
+  for (const [file, template] of COPIES) {
+    expect(fs.readFileSync(path.join(CHART_DIR, 'templates', template), 'utf8')).toContain(`.Files.Get "files/${file}"`);
+  }
 });
 
 test('the rules grant writes (create, patch, delete) on exactly the kinds the helm strategy restores, and on its release Secrets', () => {

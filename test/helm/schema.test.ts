@@ -12,7 +12,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { CHART_DIR, REQUIRED_VALUES, renderRaw } from './chart.js';
 import { seedBlock } from './seed.js';
 
-const RECEIVER_BLOCKS = ['rollback', 'monitoring', 'notifications', 'execution', 'environments', 'report', 'server', 'store', 'shutdown'];
+const RECEIVER_BLOCKS = ['state', 'rollback', 'monitoring', 'notifications', 'execution', 'environments', 'report', 'server', 'store', 'shutdown'];
 
 function isReceiverValue(values: Record<string, unknown>): boolean {
   return Object.keys(values).every((k) => RECEIVER_BLOCKS.includes(k));
@@ -63,6 +63,10 @@ const GOOD: [string, Record<string, unknown>][] = [
   ['execution settings', { execution: { concurrency: 8, verifyTimeout: '10m', probes: { urls: ['http://{name}.{namespace}.svc/health'] }, blueGreen: { colors: ['blue', 'green'] } } }],
   ['chart settings', { rbac: { namespaces: ['team-a'] }, persistence: { enabled: true, size: '5Gi' }, replicaCount: 0, image: { digest: `sha256:${'a'.repeat(64)}` } }],
   ['shutdown.grace as seconds', { shutdown: { grace: 120 } }],
+  ['the kubernetes state backend with its options', { state: { backend: 'kubernetes', namespace: 'rollback-state', leaseDuration: '30s' } }],
+  ['the kubernetes state backend with three replicas', { state: { backend: 'kubernetes' }, replicaCount: 3 }],
+  ['the sqlite state backend with one replica', { state: { backend: 'sqlite' }, replicaCount: 1 }],
+  ['the sqlite state backend parked', { state: { backend: 'sqlite' }, replicaCount: 0 }],
   ['shutdown.grace as a duration', { shutdown: { grace: '2m30s' } }],
   [
     'rule settings',
@@ -103,7 +107,13 @@ const BAD: [string, Record<string, unknown>, string][] = [
   ['an unknown notifications key', { notifications: { email: { to: 'x@example.com' } } }, 'notifications'],
   ['execution.concurrency 0', { execution: { concurrency: 0 } }, 'execution.concurrency'],
   ['a misspelt top-level key', { rolback: { enabled: true } }, '(root)'],
-  ['two replicas', { replicaCount: 2 }, 'replicaCount'],
+  ['two replicas with state.backend sqlite', { state: { backend: 'sqlite' }, replicaCount: 2 }, 'replicaCount'],
+  ['a state backend the receiver does not have', { state: { backend: 'etcd' } }, 'state.backend'],
+  ['a state backend in capitals', { state: { backend: 'Kubernetes' } }, 'state.backend'],
+  ['a state lease duration that is not a duration', { state: { leaseDuration: 'long' } }, 'state.leaseDuration'],
+  ['an invalid state namespace', { state: { namespace: 'Rollback_State' } }, 'state.namespace'],
+  ['an unknown state key', { state: { dir: '/var/lib/x' } }, 'state'],
+  ['a negative replicaCount', { replicaCount: -1 }, 'replicaCount'],
   ['shutdown.grace that is not a duration', { shutdown: { grace: 'a minute' } }, 'shutdown.grace'],
   ['an unknown shutdown key', { shutdown: { timeout: 60 } }, 'shutdown'],
   ['rbac.clusterWide as a string', { rbac: { clusterWide: 'yes' } }, 'rbac.clusterWide'],

@@ -123,13 +123,31 @@ values.schema.json; a block left empty is omitted (the receiver's defaults apply
 */}}
 {{- define "rollback-receiver.config" -}}
 {{- $config := dict }}
-{{- range $key := list "rollback" "monitoring" "notifications" "execution" "environments" "report" "server" "store" "shutdown" }}
+{{- range $key := list "state" "rollback" "monitoring" "notifications" "execution" "environments" "report" "server" "store" "shutdown" }}
 {{- $block := index $.Values $key }}
 {{- if $block }}
 {{- $_ := set $config $key $block }}
 {{- end }}
 {{- end }}
 {{- toYaml $config }}
+{{- end }}
+
+{{/*
+The chart's mode: the receiver's state.backend as the receiver reads the rendered config
+(no state block, or no backend in it: the receiver's own default, sqlite).
+  kubernetes  replicas share the guards' state through Leases and ConfigMaps
+  sqlite      one replica, the state in one SQLite file on the chart's volume
+*/}}
+{{- define "rollback-receiver.stateBackend" -}}
+{{- (.Values.state | default dict).backend | default "sqlite" }}
+{{- end }}
+
+{{/*
+The namespace of the Leases and state ConfigMaps (kubernetes mode): state.namespace, else
+the release namespace (the receiver's POD_NAMESPACE).
+*/}}
+{{- define "rollback-receiver.stateNamespace" -}}
+{{- (.Values.state | default dict).namespace | default .Release.Namespace }}
 {{- end }}
 
 {{/*
