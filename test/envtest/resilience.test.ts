@@ -93,17 +93,20 @@ describe('RBAC of the Kubernetes state backend', () => {
   const cluster = connectCluster();
   const k = new Workloads(cluster);
 
-  it('a Role that cannot write the state ConfigMaps: 503 naming the ConfigMap and the RBAC rules, and no Lease left held', async () => {
+  it.each([
+    ['cannot write the state ConfigMaps', ['get', 'list'], 'write'],
+    ['cannot read them either', [], 'read'],
+  ])('a Role that %s: 503 (Alertmanager retries) naming the ConfigMap and the RBAC rules, and no Lease left held', async (_what, mapVerbs, verb) => {
     const [ns, stateNs] = await Promise.all([cluster.ns('state-rbac'), cluster.ns('state-rbac-own')]);
-    const readOnlyMaps = STATE_RULES.map((r) => (r.resources?.includes('configmaps') ? { ...r, verbs: r.verbs.filter((v) => ['get', 'list'].includes(v)) } : r));
-    await Promise.all([grant(cluster, ns, cluster.restrictedUser, RULES), grant(cluster, stateNs, cluster.restrictedUser, readOnlyMaps)]);
+    const restricted = STATE_RULES.flatMap((r) => (r.resources?.includes('configmaps') ? (mapVerbs.length ? [{ ...r, verbs: mapVerbs }] : []) : [r]));
+    await Promise.all([grant(cluster, ns, cluster.restrictedUser, RULES), grant(cluster, stateNs, cluster.restrictedUser, restricted)]);
     await k.brokenRollout(ns, 'api');
     const s = start(new KubeClient(cluster.kubeConfig(cluster.restrictedToken)), `state:\n  backend: kubernetes\n  namespace: ${stateNs}\n`);
     try {
       const body = payload([alert({ labels: { namespace: ns, deployment: 'api' }, startsAt: new Date().toISOString() })]);
       const res = await request(s.service.app).post('/webhook').send(body).expect(503);
       const message = JSON.stringify(res.body);
-      expect(message).toContain(`cannot write the state ConfigMap ${stateNs}/rollback-receiver-`);
+      expect(message).toContain(`cannot ${verb} the state ConfigMap ${stateNs}/rollback-receiver-`);
       expect(message).toContain("(check the state backend's RBAC rules, src/kube/rbac-rules-state.yaml)");
       // The rollback's Lease was taken before the refused write, and released after it.
       const coordination = cluster.kubeConfig().makeApiClient(CoordinationV1Api);

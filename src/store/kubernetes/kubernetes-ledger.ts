@@ -73,6 +73,12 @@ function stillHolds(decidedOn: GlobalLedger, fresh: GlobalLedger, effects: reado
   return recent + effects.length <= brake.max;
 }
 
+/** The API server refused a state request: nothing can be decided until the cluster is fixed (503). */
+function refused(what: string, err: KubeApiError): ClusterUnavailableError {
+  const hint = err.status === 403 ? " (check the state backend's RBAC rules, src/kube/rbac-rules-state.yaml)" : '';
+  return new ClusterUnavailableError(`cannot ${what}${hint}: ${err.message}`);
+}
+
 export class KubernetesLedger implements SharedLedger {
   private readonly targets = new Map<string, Stored<TargetLedger>>();
   private global: Stored<GlobalLedger> = { value: emptyGlobal() };
@@ -83,18 +89,24 @@ export class KubernetesLedger implements SharedLedger {
     return this.deps.clock.now() + 5000;
   }
 
-  private async read<T>(path: string): Promise<T> {
+  /**
+   * GETs a state object; a 404 is passed on (the caller's "absent"). Any other refusal
+   * (e.g. 403: the Role lacks a verb) is the cluster's problem, not the alert's: 503, so
+   * Alertmanager retries instead of dropping the alert on a 4xx.
+   */
+  private async read<T>(path: string, what: string): Promise<T> {
     try {
       return await this.deps.kube.request<T>({ method: 'GET', path }, { deadline: this.deadline() });
     } catch (err) {
-      if (err instanceof KubeApiError && !err.transient) throw err;
+      if (err instanceof KubeApiError && err.status === 404) throw err;
+      if (err instanceof KubeApiError && !err.transient) throw refused(`read ${what}`, err);
       throw new ClusterUnavailableError(`the Kubernetes API did not answer (state.backend kubernetes): ${(err as Error).message}`);
     }
   }
 
   private async readMap<T>(name: string, empty: () => T): Promise<Stored<T>> {
     try {
-      const cm = await this.read<ConfigMap>(paths.configMap(this.deps.namespace, name));
+      const cm = await this.read<ConfigMap>(paths.configMap(this.deps.namespace, name), `the state ConfigMap ${this.deps.namespace}/${name}`);
       const text = cm.data?.[LEDGER_KEY];
       return { value: text ? (JSON.parse(text) as T) : empty(), resourceVersion: cm.metadata.resourceVersion };
     } catch (err) {
@@ -127,7 +139,7 @@ export class KubernetesLedger implements SharedLedger {
   }
 
   async refreshAll(): Promise<void> {
-    const list = await this.read<{ items: ConfigMap[] }>(paths.configMaps(this.deps.namespace, `${KIND_LABEL}=target`));
+    const list = await this.read<{ items: ConfigMap[] }>(paths.configMaps(this.deps.namespace, `${KIND_LABEL}=target`), `the state ConfigMaps in ${this.deps.namespace}`);
     const targets = list.items.flatMap((cm) => {
       const key = cm.metadata.annotations?.[TARGET_ANNOTATION];
       if (!key) return [];
@@ -244,10 +256,7 @@ export class KubernetesLedger implements SharedLedger {
       return written.metadata.resourceVersion;
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 409) return undefined;
-      if (err instanceof KubeApiError && !err.ambiguous) {
-        const hint = err.status === 403 ? " (check the state backend's RBAC rules, src/kube/rbac-rules-state.yaml)" : '';
-        throw new ClusterUnavailableError(`cannot write the state ConfigMap ${this.deps.namespace}/${name}${hint}: ${err.message}`);
-      }
+      if (err instanceof KubeApiError && !err.ambiguous) throw refused(`write the state ConfigMap ${this.deps.namespace}/${name}`, err);
       // Unanswered: it may have been written. The next refresh tells; until then decide again.
       return undefined;
     }
