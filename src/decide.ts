@@ -6,7 +6,9 @@
  * the caller. The dispatcher calls it inside its serialized commit, so whatever it admits
  * is visible to the next decision at once.
  */
-import type { SilenceCheck } from './alertmanager/silence.js';
+import { planSilence, SILENCE_STEP } from './alertmanager/rollback-silence.js';
+import { matcherText, type SilenceCheck } from './alertmanager/silence.js';
+import { reportUrl } from './notify/message.js';
 import type { Config } from './config/load.js';
 import { chooseDestination, type DestinationChoice, type ExplicitDestination } from './guards/destination.js';
 import { ALERT_GUARDS, OPERATOR_GUARDS } from './guards/index.js';
@@ -17,7 +19,7 @@ import { DECISIONS, dedupKey, type Alert, type AlertGroup, type Pin, type Rollba
 import type { DecisionRecord, Effect, PendingIntent, RollbackRecord, RollbackStep } from './store/records.js';
 import type { GuardState } from './store/state-index.js';
 
-type DecideConfig = Pick<Config, 'rollback' | 'dryRun' | 'execution'>;
+type DecideConfig = Pick<Config, 'rollback' | 'dryRun' | 'execution' | 'alertmanager' | 'monitoring' | 'notifications'>;
 
 export interface DecideInput {
   alert: Alert;
@@ -218,6 +220,7 @@ export function decide(input: DecideInput): Decision {
     }
     case 'executed':
     case 'dry_run': {
+      const rollbackId = input.newId();
       const admitted = admit(
         {
           target: target!,
@@ -228,11 +231,11 @@ export function decide(input: DecideInput): Decision {
           reason: `${intent!.trigger.name}: ${alert.labels.alertname ?? 'alert'} (${alert.annotations.summary ?? 'no summary'})`,
           trigger: intent!.trigger.name,
           decisionId: record.id,
-          steps: [],
+          steps: silenceSteps(config, rollbackId, target!, alert, intent!.nameLabel!, now),
         },
         config.dryRun,
         now,
-        input.newId(),
+        rollbackId,
       );
       record.rollbackId = admitted.rollback.id;
       decision.rollback = admitted.rollback;
@@ -255,6 +258,21 @@ export function decide(input: DecideInput): Decision {
   }
   effects.unshift({ type: 'decision', record });
   return decision;
+}
+
+/** The silence on the target's rollback alerts during verification and the window (`alertmanager.silenceDuringWindow`), as a planned step. */
+function silenceSteps(config: DecideConfig, rollbackId: string, target: Target, alert: Alert, nameLabel: string, now: number): RollbackStep[] {
+  if (!config.alertmanager?.silenceDuringWindow) return [];
+  const untilMs = now + config.rollback.executionTimeoutMs + (config.monitoring.enabled ? config.monitoring.durationMs : 0);
+  const body = planSilence({ rollbackId, target, alert, nameLabel, now, untilMs, link: reportUrl(config.notifications.receiverUrl, rollbackId) });
+  return [
+    {
+      at: now,
+      name: SILENCE_STEP,
+      detail: `silence ${matcherText(body.matchers)} in Alertmanager until the monitoring window ends or escalates (at most until ${body.endsAt})`,
+      request: { method: 'POST', path: '/api/v2/silences', body },
+    },
+  ];
 }
 
 /** Whether the decision came after guard 6a, so the silence check mattered to it. */

@@ -30,6 +30,7 @@ import type { Takeover } from './store/kubernetes/takeover.js';
 import { SqliteStore } from './store/sqlite.js';
 import { StateIndex } from './store/state-index.js';
 import { AlertmanagerClient } from './alertmanager/client.js';
+import { SilenceKeeper } from './alertmanager/silence-keeper.js';
 import { VERSION } from './version.js';
 
 export class StartupError extends Error {}
@@ -89,6 +90,8 @@ export class Service {
   private takeover: Takeover | null = null;
   /** Alertmanager's API (silences), when `alertmanager.url` is configured. */
   readonly alertmanager: AlertmanagerClient | null;
+  /** The receiver's own silences during rollbacks (`alertmanager.silenceDuringWindow`). */
+  private readonly silences: SilenceKeeper | null;
 
   constructor(private readonly opts: ServiceOptions) {
     const { config, log } = opts;
@@ -127,6 +130,7 @@ export class Service {
       this.backend = kubernetesBackend({ kube: this.kube, config, state: this.state, clock, log, env: opts.env ?? process.env, horizonMs: this.stateHorizon() });
     }
     this.alertmanager = config.alertmanager ? new AlertmanagerClient(config.alertmanager, config.alertmanager.timeoutMs) : null;
+    this.silences = this.alertmanager && config.alertmanager?.silenceDuringWindow ? new SilenceKeeper(this.alertmanager, log) : null;
     this.dispatcher = new Dispatcher({
       config,
       store: this.store,
@@ -138,6 +142,7 @@ export class Service {
       executor: null,
       shared: this.backend?.ledger ?? null,
       alertmanager: this.alertmanager,
+      silences: this.silences,
     });
     if (this.kube) {
       this.executor = new Executor({
@@ -167,6 +172,9 @@ export class Service {
           sampler: opts.sampler ?? prometheus,
           record: (effects) => this.dispatcher.record(effects),
           share: this.backend?.windows ?? null,
+          onWindowEnd: (window, why) => {
+            if (window.rollbackId) void this.silences?.expire(window.rollbackId, why);
+          },
         })
       : null;
     const replica = this.backend?.identity ?? hostname();
@@ -221,6 +229,7 @@ export class Service {
     }
     this.dispatcher.start();
     this.monitor?.resume();
+    void this.silences?.sweep((id) => this.rollbackStillOpen(id));
     // Hourly, or every retention period when that is shorter, so history never outgrows it by much.
     this.pruneTimer = setInterval(() => this.prune(clock.now()), Math.min(PRUNE_EVERY_MS, config.retentionMs)).unref();
   }
@@ -267,9 +276,20 @@ export class Service {
   /** Opens the monitoring window after a successful rollback (and after an escalated one when configured). */
   private afterRollback(rollback: RollbackRecord, status: RollbackStatus, deployment: string): void {
     const m = this.opts.config.monitoring;
-    if (!this.monitor || !m.enabled) return;
-    if (status !== 'success' && !(status === 'escalated' && m.afterEscalation)) return;
+    const windowOpens = this.monitor !== null && m.enabled && (status === 'success' || (status === 'escalated' && m.afterEscalation));
+    if (!windowOpens) {
+      void this.silences?.expire(rollback.id, `the rollback ended ${status} without a monitoring window`);
+      return;
+    }
+    if (!this.monitor) return;
     this.monitor.start(rollback, rollback.id, m.durationMs, deployment).catch((err: Error) => this.opts.log.error({ rollbackId: rollback.id, err: err.message }, 'could not open the monitoring window'));
+  }
+
+  /** Whether a rollback may still need its silence: running, or its window open (another replica's, with the shared backend, may be unknown here). */
+  private rollbackStillOpen(rollbackId: string): boolean {
+    const rollback = this.store.rollback(rollbackId);
+    if (!rollback) return this.backend !== null;
+    return rollback.status === 'running' || this.store.windows({ status: 'active' }).some((w) => w.rollbackId === rollbackId);
   }
 
   /** How far back rollbacks matter to the guards. */

@@ -170,6 +170,7 @@ export const CONFIG_KEYS: Record<string, string> = {
   'alertmanager.auth.basicAuth.username': 'User name.',
   'alertmanager.auth.basicAuth.password': 'Password (a secret).',
   'alertmanager.timeout': 'How long the admission check waits for `GET /api/v2/silences`; past it the alert proceeds and its reason says the check was skipped.',
+  'alertmanager.silenceDuringWindow': 'Silence the target\'s rollback alerts (`createdBy: rollback-receiver`, the comment links the rollback) from the start of a live rollback until its monitoring window ends or escalates; dry-run plans show the silence and create none. The window\'s own samples still escalate meanwhile.',
 
   shutdown: 'Graceful shutdown on SIGTERM.',
   'shutdown.grace': 'How long SIGTERM waits for in-flight rollbacks to reach a safe point (the chart\'s terminationGracePeriodSeconds adds a margin).',

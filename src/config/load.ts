@@ -61,6 +61,7 @@ export interface Config {
 export interface AlertmanagerSettings extends HttpCredentials {
   url: string;
   timeoutMs: number;
+  silenceDuringWindow: boolean;
 }
 
 
@@ -134,7 +135,7 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
   const am = cfg.alertmanager;
   if (am && !/^https?:$/.test(new URL(am.url).protocol)) problems.push(`alertmanager.url: must be http or https, got "${am.url}"`);
   const alertmanager: AlertmanagerSettings | undefined = am
-    ? { url: am.url, timeoutMs: am.timeout, ...resolveHttpAuth(am.auth, 'alertmanager.auth', env, problems) }
+    ? { url: am.url, timeoutMs: am.timeout, silenceDuringWindow: am.silenceDuringWindow, ...resolveHttpAuth(am.auth, 'alertmanager.auth', env, problems) }
     : undefined;
   const [blue, green] = cfg.execution.blueGreen.colors;
   if (blue === green) problems.push(`execution.blueGreen.colors: the two colours must differ, got "${blue}" twice`);

@@ -232,6 +232,8 @@ export const configFileSchema = z
         auth: httpAuth,
         /** How long the admission check waits for Alertmanager before proceeding without it. */
         timeout: duration.prefault('2s'),
+        /** Silence the target's rollback alerts during verification and the monitoring window. */
+        silenceDuringWindow: z.boolean().default(false),
       })
       .strict()
       .optional(),

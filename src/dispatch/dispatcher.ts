@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { AlertmanagerClient } from '../alertmanager/client.js';
 import type { SilenceCheck } from '../alertmanager/silence.js';
+import type { SilenceKeeper } from '../alertmanager/silence-keeper.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { decide, decideOperator, type Decision, type OperatorDecision, type OperatorRequest } from '../decide.js';
@@ -54,6 +55,8 @@ export interface DispatcherDeps {
   shared?: SharedLedger | null;
   /** Alertmanager's API, for the human-silence check (guard 6a); null when not configured. */
   alertmanager?: AlertmanagerClient | null;
+  /** Creates the silence a live rollback planned (`alertmanager.silenceDuringWindow`). */
+  silences?: SilenceKeeper | null;
 }
 
 type Work =
@@ -414,6 +417,7 @@ export class Dispatcher {
         log.info({ rollbackId: d.rollback.id, target: `${d.rollback.namespace}/${d.rollback.name}`, dryRun: d.rollback.dryRun }, r.reason);
         // Live rollbacks announce themselves from the executor; shadow mode announces what it would do here.
         if (d.rollback.dryRun) notifications.emit({ type: 'rollback_started', rollback: d.rollback, decision: r });
+        else void this.deps.silences?.create(d.rollback);
         this.launch(d.rollback);
       }
     }

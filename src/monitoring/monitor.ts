@@ -50,6 +50,8 @@ export interface MonitorDeps {
   record: (effects: Effect[]) => Promise<void>;
   /** Replicas: the window's state in the cluster, and its ownership (null with SQLite). */
   share?: WindowShare | null;
+  /** Told when a window ends or escalates (the receiver's silence on the target ends then). */
+  onWindowEnd?: (window: WindowRecord, why: string) => void;
 }
 
 interface Running {
@@ -190,6 +192,7 @@ export class Monitor {
         { type: 'escalation', target, reason: escalation.reason, at },
       );
       this.escalate(r, escalation);
+      this.deps.onWindowEnd?.(r.window, `the monitoring window escalated (${escalation.reason})`);
     }
     this.deps.log.info({ windowId: r.window.id, at: new Date(at).toISOString(), samples: samples.map((s) => `${s.metric}=${s.value === null ? 'none' : formatValue(s.value)} ${s.state}`) }, 'monitoring sample');
     await this.deps.record(effects);
@@ -245,6 +248,7 @@ export class Monitor {
     await this.deps.record(effects);
     await this.shared('close', () => this.deps.share!.closed(r.window));
     this.deps.log.info({ windowId: r.window.id, status }, 'monitoring window ended');
+    this.deps.onWindowEnd?.(r.window, `the monitoring window ended ${status}`);
     if (status === 'recovered' && rollback) {
       const decision = rollback.decisionId ? this.deps.store.decision(rollback.decisionId) : undefined;
       const count = new Set(r.samples.map((s) => s.at)).size;

@@ -11,6 +11,7 @@ import { AlertmanagerClient } from '../../src/alertmanager/client.js';
 import { RECEIVER_CREATED_BY } from '../../src/alertmanager/silence.js';
 import { alert, payload } from '../support/alerts.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { waitFor } from '../envtest/wait.js';
 import { startAlertmanager, type RunningAlertmanager } from './harness.js';
 
 let am: RunningAlertmanager;
@@ -93,6 +94,34 @@ describe('human silences at admission', () => {
       await slow.destroy();
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => hung.close(resolve));
+    }
+  });
+});
+
+describe('the receiver\'s own silences after a restart', () => {
+  it('a silence of a rollback that is over is expired at start; human silences and untagged ones stay', async () => {
+    const client = new AlertmanagerClient({ url: am.url }, 2000);
+    const window = { startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + HOUR).toISOString() };
+    const leftover = await client.createSilence({
+      ...window,
+      matchers: [{ name: 'namespace', value: 'restarted', isRegex: false, isEqual: true }],
+      createdBy: RECEIVER_CREATED_BY,
+      comment: '[rollback-receiver rollback=0000000ab-deadbeef01] restarted/api is being rolled back',
+    });
+    const matchers = [{ name: 'namespace', value: 'restarted', isRegex: false, isEqual: true }];
+    const human = await client.createSilence({ ...window, matchers, createdBy: 'bob', comment: '[rollback-receiver rollback=0000000ab-deadbeef01] copied by hand' });
+    const untagged = await client.createSilence({ ...window, matchers, createdBy: RECEIVER_CREATED_BY, comment: 'no rollback tag' });
+    const restarted = startTestService({ yaml: `alertmanager:\n  url: ${am.url}\n  silenceDuringWindow: true\n` });
+    try {
+      const expired = await waitFor(async () => {
+        const s = (await client.silences()).find((x) => x.id === leftover);
+        return s?.state === 'expired' ? s : undefined;
+      }, 10_000);
+      expect(expired.state).toBe('expired');
+      const kept = (await client.silences()).filter((s) => s.id === human || s.id === untagged);
+      expect(kept.map((s) => s.state)).toEqual(['active', 'active']);
+    } finally {
+      await restarted.destroy();
     }
   });
 });
