@@ -160,7 +160,7 @@ export function renderReport(input: ReportInput): string {
       events.push([at, `sample: ${samples.map((s) => `${s.metric} ${s.value === null ? 'no data' : num(s.value)} (${s.state})`).join(', ')}`]);
     }
     for (const c of stageCheckpoints(w.window, w.samples)) {
-      if (c.status !== 'pending' && c.status !== 'not-reached') events.push([c.at, `stage ${c.stage} checkpoint (${c.offsetMs / 60_000} min): ${c.status} — ${c.detail}`]);
+      if (c.status !== 'pending' && c.status !== 'not-reached') events.push([c.at, `stage ${c.stage} checkpoint (${formatDuration(c.offsetMs)}): ${c.status} — ${c.detail}`]);
     }
     if (w.window.finishedAt !== null) events.push([w.window.finishedAt, `monitoring window ended: ${w.window.status}`]);
   }
@@ -186,7 +186,7 @@ export function renderReport(input: ReportInput): string {
     const unknown = w.samples.filter((s) => s.state === 'unknown').length;
     push(`Monitoring: ${w.window.status}; ${w.samples.length} sample(s), ${breaches} breach(es), ${unknown} unknown.`);
     const stages = stageCheckpoints(w.window, w.samples);
-    if (stages.length) push('', `Stages: ${stages.map((c) => `${c.stage} (${c.offsetMs / 60_000} min) ${c.status}`).join(', ')}.`);
+    if (stages.length) push('', `Stages: ${stages.map((c) => `${c.stage} (${formatDuration(c.offsetMs)}) ${c.status}`).join(', ')}.`);
     if (w.window.note) push('', `Sample history is split between replicas: ${w.window.note}.`);
   }
   push('');

@@ -37,7 +37,7 @@ afterAll(async () => {
   await hooks?.close();
 });
 
-function yaml(opts: { duration?: string; unknownLimit?: number; rateWindow?: string } = {}): string {
+function yaml(opts: { duration?: string; unknownLimit?: number; rateWindow?: string; stages?: string } = {}): string {
   return `auth:
   allowUnauthenticatedWebhook: true
 execution:
@@ -48,7 +48,7 @@ monitoring:
     interval: 1s
     rateWindow: ${opts.rateWindow ?? '5s'}
     minRateWindow: 2s
-    unknownLimit: ${opts.unknownLimit ?? 3}
+    unknownLimit: ${opts.unknownLimit ?? 3}${opts.stages ? `\n    stages: ${opts.stages}` : ''}
     prometheusUrl: ${prom.url}
     metrics: [error_rate, response_time]
 notifications:
@@ -66,6 +66,7 @@ function receiver(y = yaml(), stateDir?: string): Receiver {
 interface WindowView {
   status: string;
   escalation: string | null;
+  stages: { stage: number; status: string; samples: number; detail: string }[];
   samples: { metric: string; value: number | null; state: string; at: string }[];
 }
 
@@ -181,6 +182,38 @@ describe('the monitoring window after a real rollback', () => {
         return m.length >= 2 ? m : undefined;
       }, 10_000);
       expect(JSON.stringify(pd.at(-1)!.body.payload)).toMatch(/error_rate/);
+    } finally {
+      exporter.traffic({ namespace: ns, deployment: 'api', rps: 0 });
+      await s.destroy();
+    }
+  }, 120_000);
+
+  it('short stages: each checkpoint is recorded in the API, the page and the report; a breach in a stage escalates there', async () => {
+    const ns = await cluster.ns('window-stages');
+    exporter.traffic({ namespace: ns, deployment: 'api', rps: 50, errorRatio: 0.01 });
+    await k.brokenRollout(ns, 'api');
+    const s = receiver(yaml({ duration: '30s', stages: '[4s, 8s, 30s]' }));
+    try {
+      const id = await rollBack(s, ns, 'api');
+      // Stages 1 and 2 are judged once the window has sampled past them.
+      const early = await windowOf(s, id, (x) => x.stages[1]!.status !== 'pending');
+      expect(early.stages.map((c) => [c.stage, c.status])).toEqual([
+        [1, 'passed'],
+        [2, 'passed'],
+        [3, 'pending'],
+      ]);
+      expect(early.stages[0]!.samples).toBeGreaterThanOrEqual(1);
+      exporter.traffic({ namespace: ns, deployment: 'api', rps: 50, errorRatio: 0.5 });
+      const w = await windowOf(s, id, (x) => x.stages[2]!.status === 'breached');
+      expect(w.escalation).toBe('monitoring_breach');
+      expect(w.stages[2]!.detail).toMatch(/^error_rate .* > threshold 0\.05 at /);
+
+      const page = (await request(s.service.app).get('/').set('Authorization', `Bearer ${OPERATOR}`).expect(200)).text;
+      expect(page).toContain('stage 3 · 30s: breached');
+      const report = (await request(s.service.app).get(`/api/v1/rollbacks/${id}/report`).set('Authorization', `Bearer ${OPERATOR}`).expect(200)).text;
+      expect(report).toMatch(/stage 1 checkpoint \(4s\): passed/);
+      expect(report).toMatch(/stage 2 checkpoint \(8s\): passed/);
+      expect(report).toMatch(/stage 3 checkpoint \(30s\): breached/);
     } finally {
       exporter.traffic({ namespace: ns, deployment: 'api', rps: 0 });
       await s.destroy();
