@@ -91,6 +91,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly targetReverted = new Gauge({
+    name: 'rollback_target_reverted',
+    help: '1 from a successful rollback of the target until it gets a revision the receiver did not install (checked every monitoring.reverted.checkInterval), then 0.',
+    labelNames: ['namespace', 'name', 'strategy'] as const,
+    registers: [this.registry],
+  });
+
   readonly windowsActive = new Gauge({
     name: 'rollback_monitoring_windows_active',
     help: 'Post-rollback monitoring windows running now.',

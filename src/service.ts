@@ -31,6 +31,7 @@ import { SqliteStore } from './store/sqlite.js';
 import { StateIndex } from './store/state-index.js';
 import { AlertmanagerClient } from './alertmanager/client.js';
 import { SilenceKeeper } from './alertmanager/silence-keeper.js';
+import { RevertedWatch } from './monitoring/reverted.js';
 import { VERSION } from './version.js';
 
 export class StartupError extends Error {}
@@ -63,6 +64,8 @@ export async function kubeFromEnvironment(): Promise<KubeClient | null> {
 }
 
 const PRUNE_EVERY_MS = 3600_000;
+/** Rollbacks read at start to find the targets still reverted (the newest success per target counts). */
+const RECENT_ROLLBACKS = 1000;
 const SHUTDOWN_GRACE_MS = 10_000;
 
 export class Service {
@@ -90,6 +93,8 @@ export class Service {
   private takeover: Takeover | null = null;
   /** Alertmanager's API (silences), when `alertmanager.url` is configured. */
   readonly alertmanager: AlertmanagerClient | null;
+  /** The reverted signal: targets the receiver rolled back, until they get another revision. */
+  private readonly reverted: RevertedWatch | null = null;
   /** The receiver's own silences during rollbacks (`alertmanager.silenceDuringWindow`). */
   private readonly silences: SilenceKeeper | null;
 
@@ -158,6 +163,8 @@ export class Service {
         hold: this.backend ? (rollback) => this.backend!.keeper.hold(rollback) : undefined,
       });
       this.dispatcher.attachExecutor(this.executor);
+      const executor = this.executor;
+      this.reverted = new RevertedWatch({ view: (candidates) => executor.view(candidates), metrics: this.metrics, log, intervalMs: config.revertedCheckIntervalMs });
 
     }
     const prometheus = new PrometheusSampler(config.monitoring);
@@ -230,6 +237,7 @@ export class Service {
     this.dispatcher.start();
     this.monitor?.resume();
     void this.silences?.sweep((id) => this.rollbackStillOpen(id));
+    this.reverted?.start(this.store.rollbacks(RECENT_ROLLBACKS).filter((r) => r.status === 'success' && !r.dryRun));
     // Hourly, or every retention period when that is shorter, so history never outgrows it by much.
     this.pruneTimer = setInterval(() => this.prune(clock.now()), Math.min(PRUNE_EVERY_MS, config.retentionMs)).unref();
   }
@@ -275,6 +283,7 @@ export class Service {
 
   /** Opens the monitoring window after a successful rollback (and after an escalated one when configured). */
   private afterRollback(rollback: RollbackRecord, status: RollbackStatus, deployment: string): void {
+    if (status === 'success') this.reverted?.watch({ ...rollback, status });
     const m = this.opts.config.monitoring;
     const windowOpens = this.monitor !== null && m.enabled && (status === 'success' || (status === 'escalated' && m.afterEscalation));
     if (!windowOpens) {
@@ -353,6 +362,7 @@ export class Service {
   private async shutdown(): Promise<void> {
     this.draining = true;
     clearInterval(this.pruneTimer);
+    this.reverted?.stop();
     const server = this.server;
     if (server) {
       // Keep-alive clients (Alertmanager) would otherwise hold the server open until their idle timeout.

@@ -148,6 +148,8 @@ export const CONFIG_KEYS: Record<string, string> = {
   'monitoring.enhanced.auth.basicAuth.password': 'Password (a secret).',
   'monitoring.enhanced.unknownLimit': 'This many unknown samples in a row (no data, NaN, Prometheus not answering) escalate: unknown is never healthy.',
   'monitoring.enhanced.afterEscalation': 'Also open a window after a rollback that escalated.',
+  'monitoring.reverted': 'The reverted signal: `rollback_target_reverted{namespace,name,strategy}` is 1 from a successful rollback until the workload serves a revision the receiver did not install.',
+  'monitoring.reverted.checkInterval': 'How often rolled-back targets are compared with the cluster (their live revision against the one the receiver installed).',
   'monitoring.enhanced.stages':
     "Stage checkpoints into the window, the seed's restoration stages as observation (default 5m, 10m, 15m, 20m, those within `duration`): each is judged from its own samples (passed, breached, unknown) and shown in the windows API, the status page and the report; a breach in any stage escalates as every breach does.",
 

@@ -49,6 +49,8 @@ export interface Config {
   environments: Record<string, { namespace: string; name?: string; strategy?: StrategyName }>;
   execution: Omit<ConfigFile['execution'], 'verifyTimeout' | 'probes'> & { verifyTimeoutMs: number; probes: { urls: string[]; intervalMs: number } };
   monitoring: MonitoringSettings;
+  /** How often rolled-back targets are compared with the cluster (the reverted signal). */
+  revertedCheckIntervalMs: number;
   gitops: GitOpsConfig;
   report: ConfigFile['report'];
   notifications: ConfigFile['notifications'];
@@ -131,6 +133,7 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
   if (cfg.store.retention < guardWindow) {
     problems.push(`store.retention: must be at least the longest guard window (${guardWindow / 1000}s), or restarts would forget guard state`);
   }
+  if (cfg.monitoring.reverted.checkInterval < 1000) problems.push('monitoring.reverted.checkInterval: must be at least 1s');
   if (cfg.state.leaseDuration < 3000) problems.push('state.leaseDuration: must be at least 3s (Leases are renewed every third of it)');
   const am = cfg.alertmanager;
   if (am && !/^https?:$/.test(new URL(am.url).protocol)) problems.push(`alertmanager.url: must be http or https, got "${am.url}"`);
@@ -174,6 +177,7 @@ export function buildConfig(cfg: ConfigFile, file: string | null, env: Env = pro
       scaleSwap: cfg.execution.scaleSwap,
     },
     monitoring: monitoring.settings,
+    revertedCheckIntervalMs: cfg.monitoring.reverted.checkInterval,
     gitops: buildGitOpsConfig(cfg.gitops),
     report: cfg.report,
     notifications: cfg.notifications,

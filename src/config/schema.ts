@@ -143,6 +143,8 @@ const monitoring = z
       })
       .strict()
       .prefault({}),
+    /** The reverted signal (`rollback_target_reverted`): how often rolled-back targets are compared with the cluster. */
+    reverted: z.object({ checkInterval: duration.prefault(60) }).strict().prefault({}),
   })
   .strict()
   .prefault({});
