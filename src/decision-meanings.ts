@@ -76,7 +76,7 @@ export const DECISION_MEANINGS: Record<DecisionValue, DecisionMeaning> = {
     action: 'None; a new alert will come if the new version is broken too.',
   },
   refused: {
-    when: '(With a cluster) pre-rollback validation failed: no previous revision, a paused Deployment, a missing standby colour, …; or the trigger\'s `maxRevisionAge` (deploy correlation): the current revision went out longer than that before the alert started. The reason names it (with the revision\'s age).',
+    when: '(With a cluster) pre-rollback validation failed: no previous revision, a paused Deployment, a missing standby colour, …; or the trigger\'s `maxRevisionAge` (deploy correlation): the current revision went out longer than that before the alert started; or (`gitops:` enabled) an Argo CD / Flux object managing the target cannot be read or paused by the receiver, or an app-of-apps parent self-heals it with `gitops.argocd.parents: refuse` ("GitOps pause not possible: …"). The reason names it (with the revision\'s age).',
     effect: 'Recorded and reported; a `maxRevisionAge` refusal also notifies (`notify_only`), as nobody else acts on the alert.',
     action: 'Read the reason; roll back by hand if there is a way the receiver could not see.',
   },

@@ -14,6 +14,7 @@ import type { Config } from './config/load.js';
 import { formatDuration } from './config/duration.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { Executor } from './execution/executor.js';
+import { GitOpsResumer } from './gitops/resume.js';
 import { KubeClient } from './kube/client.js';
 import { createApp } from './http/app.js';
 import { fastWebhook } from './intake/fast-webhook.js';
@@ -78,6 +79,7 @@ export class Service {
   readonly metrics: Metrics;
   readonly kube: KubeClient | null;
   readonly executor: Executor | null = null;
+  readonly gitops: GitOpsResumer | null = null;
   readonly monitor: Monitor | null;
   private server: Server | undefined;
   /** Responses not yet finished, so shutdown can tell their keep-alive clients to hang up. */
@@ -165,6 +167,15 @@ export class Service {
       this.dispatcher.attachExecutor(this.executor);
       const executor = this.executor;
       this.reverted = new RevertedWatch({ view: (candidates) => executor.view(candidates), metrics: this.metrics, log, intervalMs: config.revertedCheckIntervalMs });
+      this.gitops = new GitOpsResumer({
+        kube: this.kube,
+        store: this.store,
+        config,
+        clock,
+        log,
+        notifications: this.notifications,
+        record: (effects) => this.dispatcher.record(effects),
+      });
 
     }
     const prometheus = new PrometheusSampler(config.monitoring);
@@ -198,6 +209,7 @@ export class Service {
       version: VERSION,
       kubeServer: this.kube?.server ?? null,
       executor: this.executor,
+      gitops: this.gitops,
       monitor: this.monitor,
       prometheus: prometheus.client,
       receiverUrl: config.notifications.receiverUrl,
@@ -236,6 +248,7 @@ export class Service {
     }
     this.dispatcher.start();
     this.monitor?.resume();
+    this.gitops?.start();
     void this.silences?.sweep((id) => this.rollbackStillOpen(id));
     this.reverted?.start(this.store.rollbacks(RECENT_ROLLBACKS).filter((r) => r.status === 'success' && !r.dryRun));
     // Hourly, or every retention period when that is shorter, so history never outgrows it by much.
@@ -375,6 +388,7 @@ export class Service {
     }
     await this.dispatcher.drain();
     this.dispatcher.stop();
+    this.gitops?.stop();
     await this.takeover?.stop();
     // In-flight rollbacks stop at a safe point; what is left resumes at the next start.
     await this.executor?.stop(this.opts.config.shutdownGraceMs);

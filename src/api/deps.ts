@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Executor } from '../execution/executor.js';
+import type { GitOpsResumer } from '../gitops/resume.js';
 import type { Monitor } from '../monitoring/monitor.js';
 import type { PrometheusClient } from '../monitoring/prometheus.js';
 import type { Credentials } from '../http/auth.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   /** The API server's URL, or null without a cluster. */
   kubeServer: string | null;
   executor: Executor | null;
+  /** Resumes GitOps pauses; null without a cluster. */
+  gitops: GitOpsResumer | null;
   monitor: Monitor | null;
   /** For the incident report's range query. */
   prometheus: PrometheusClient;

@@ -104,6 +104,23 @@ export function buildProgram(): Command {
     .addOption(outputOption())
     .action(async (namespace: string, name: string, revision: string | undefined, opts) => (await import('./quarantine.js')).quarantineClearCommand(namespace, name, revision, opts));
 
+  const gitops = program.command('gitops').description('Argo CD / Flux reconciliations paused by rollbacks (gitops: in the config)');
+  gitops
+    .command('list')
+    .description('list GitOps pauses: the object, the value the pause removed, since when')
+    .addOption(urlOption())
+    .addOption(new Option('--status <status>', 'in force (paused, the default), resumed, or all').choices(['paused', 'resumed', 'all']))
+    .addOption(outputOption())
+    .action(async (opts) => (await import('./gitops.js')).gitopsListCommand(opts));
+  gitops
+    .command('resume')
+    .description('resume one: restore exactly what the pause removed (recorded, an Event and a notification)')
+    .argument('<pause-id>', 'a pause id from `gitops list`')
+    .option('-r, --reason <text>', 'why (kept in the record)')
+    .addOption(urlOption())
+    .addOption(outputOption())
+    .action(async (id: string, opts) => (await import('./gitops.js')).gitopsResumeCommand(id, opts));
+
   program
     .command('status')
     .description("print a running receiver's status")

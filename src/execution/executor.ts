@@ -20,7 +20,7 @@ import { recordEvent, type EventReason } from '../kube/events.js';
 import type { EscalationReason, Metrics } from '../metrics.js';
 import { targetKey, type Pin, type RollbackKind, type StrategyName, type Target } from '../model.js';
 import type { Notifications } from '../notify/notifier.js';
-import type { DecisionRecord, Effect, RollbackRecord, RollbackStatus, RollbackStep } from '../store/records.js';
+import type { DecisionRecord, Effect, GitOpsPauseRecord, RollbackRecord, RollbackStatus, RollbackStep } from '../store/records.js';
 import { stepState } from './expectations.js';
 import { InterruptedError, OwnershipLostError } from './interrupted.js';
 import { blueGreen } from './strategies/blue-green.js';
@@ -32,7 +32,7 @@ import { PlanError, type Inspection, type KubeReader, type PlanStep, type Strate
 import { probe, probeUrl, VerificationError, waitForRollout } from './verify/verify.js';
 import { gitopsEnabled } from '../gitops/config.js';
 import { accessCheck, detectGitOps } from '../gitops/detect.js';
-import { isPauseStep, pauseSteps } from '../gitops/pause.js';
+import { isPauseStep, pauseIndex, pauseSteps } from '../gitops/pause.js';
 import { touchedObjects } from '../matching/target.js';
 
 /** The cluster could not be read (unreachable, overloaded): intake answers 503 so Alertmanager retries. */
@@ -371,15 +371,30 @@ export class Executor {
         continue;
       }
       await this.write(run, s, careful);
-      if (isPauseStep(s)) this.paused(run, s);
+      if (isPauseStep(s)) await this.paused(run, s);
       await this.progress(run.rollback, run.steps);
     }
   }
 
-  /** A GitOps reconciliation is paused (now, or by an earlier attempt): on record and on the target, never silently. */
-  private paused(run: Run, step: RequestStep): void {
+  /** A GitOps reconciliation is paused (now, or by an earlier attempt): on record until resumed, and on the target, never silently. */
+  private async paused(run: Run, step: RequestStep): Promise<void> {
+    const index = pauseIndex(step);
+    const pause = run.pin.pauses?.[index];
     run.steps.push(this.step('gitops-paused', step.description));
-    if (run.object) void this.event(run.object, 'GitOpsPaused', `rollback ${run.rollback.id}: ${step.description}`);
+    if (!pause || !run.object) return;
+    const record: GitOpsPauseRecord = {
+      id: `${run.rollback.id}-${index}`,
+      rollbackId: run.rollback.id,
+      target: { namespace: run.rollback.namespace, name: run.rollback.name },
+      object: run.object,
+      pause,
+      pausedAt: this.deps.clock.now(),
+      status: 'paused',
+      resumedAt: null,
+      resumedBy: null,
+    };
+    await this.deps.record([{ type: 'gitops-pause', record }]);
+    void this.event(run.object, 'GitOpsPaused', `rollback ${run.rollback.id}: ${step.description}; resume with rollback-receiver gitops resume ${record.id}`);
   }
 
   /** Stops here when shutdown asked, or when another replica owns the rollback now. */

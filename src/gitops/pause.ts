@@ -42,6 +42,11 @@ export function isPauseStep(step: PlanStep): boolean {
   return step.id.startsWith(PAUSE_STEP_PREFIX);
 }
 
+/** Which of the pin's pauses a pause step sends. */
+export function pauseIndex(step: PlanStep): number {
+  return Number(step.id.slice(PAUSE_STEP_PREFIX.length));
+}
+
 /** The pause requests, before the strategy's: parents before the Applications they manage. */
 export function pauseSteps(pauses: readonly GitOpsPause[] | undefined): PlanStep[] {
   return (pauses ?? []).map((p, i) => ({

@@ -11,6 +11,7 @@ import { manualRollbackRouter } from '../api/manual-rollback.js';
 import { metricsRouter } from '../api/metrics.js';
 import { openApiRouter } from '../api/openapi.js';
 import { quarantineRouter } from '../api/quarantine.js';
+import { gitopsRouter } from '../api/gitops.js';
 import { rollbacksRouter } from '../api/rollbacks.js';
 import { simulateRouter } from '../api/simulate.js';
 import { statusRouter } from '../api/status.js';
@@ -60,6 +61,7 @@ export function createApp(deps: ApiDeps & { log: Logger }): express.Express {
   app.use(windowsRouter(deps));
   app.use(cooldownsRouter(deps));
   app.use(quarantineRouter(deps));
+  app.use(gitopsRouter(deps));
   app.use(freezeRouter(deps));
   app.use(statusRouter(deps));
   app.use(openApiRouter(deps));

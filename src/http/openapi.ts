@@ -13,6 +13,7 @@ import { body as freezeBody } from '../api/freeze.js';
 import { query as decisionsQuery } from '../api/decisions.js';
 import { rollbackRequestSchema } from '../api/manual-rollback.js';
 import { quarantineQuerySchema } from '../api/quarantine.js';
+import { pausesQuery as gitopsPausesQuery, resumeBody as gitopsResumeBody } from '../api/gitops.js';
 import { query as rollbacksQuery } from '../api/rollbacks.js';
 import { listQuery as windowsQuery, startBody as windowStartBody } from '../api/windows.js';
 import { webhookPayloadSchema } from '../intake/payload.js';
@@ -195,6 +196,32 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Clear the quarantine of one revision, or of every bad revision of the target',
     params: { ...TARGET_PARAMS, revision: 'a revision id from GET /api/v1/quarantine (optional: every bad revision of the target)' },
     responses: { 200: '`{"cleared": [...], "message"}`', 400: 'not a valid namespace, name or revision id', 404: 'that revision is not quarantined' },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/gitops/pauses',
+    access: 'read',
+    summary: 'GitOps reconciliations rollbacks paused (Argo CD Applications, Flux Kustomizations and HelmReleases)',
+    description: 'Each with the object, the field and the value the pause removed or replaced (restored on resume), why, and when it was paused and resumed. `status`: `paused` (in force, the default), `resumed` or `all`; newest first.',
+    query: gitopsPausesQuery,
+    responses: { 200: '`{"pauses": [{id, rollbackId, namespace, name, tool, object, field, before, why, status, pausedAt, resumedAt, resumedBy, sourceRevision}]}`' },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/gitops/pauses/:id/resume',
+    access: 'operator',
+    summary: 'Resume a paused GitOps reconciliation: restore exactly what the pause removed',
+    description: 'Sent only while the pause is still in effect; a field someone else changed since is not overwritten (409). Recorded, an Event `GitOpsResumed` on the rolled-back workload and a `gitops_resumed` notification.',
+    params: { id: 'a pause id from GET /api/v1/gitops/pauses' },
+    body: gitopsResumeBody,
+    bodyOptional: true,
+    responses: {
+      200: '`{"pause": {...}, "message"}`: resumed (or found restored already, said in `resumedBy`)',
+      400: 'not a pause id',
+      404: 'no such pause',
+      409: 'resumed already, or the object changed since the pause',
+      503: 'no cluster configured, or the Kubernetes API did not answer',
+    },
   },
   { method: 'get', path: '/api/v1/freeze', access: 'operator', summary: 'Whether automatic rollbacks are paused', responses: { 200: '`{"frozen": true, "since", "reason"}` or `{"frozen": false}`' } },
   {

@@ -28,5 +28,7 @@ function summary(event: NotificationEvent): Record<string, unknown> {
       return { detail: event.detail };
     case 'notify_only':
       return { trigger: event.decision.trigger, target: `${event.decision.namespace}/${event.decision.name}`, reason: event.decision.reason };
+    case 'gitops_resumed':
+      return { pause: event.pause.id, rollbackId: event.pause.rollbackId, target: `${event.pause.target.namespace}/${event.pause.target.name}`, detail: event.detail };
   }
 }

@@ -4,6 +4,7 @@
  * channel formats from this, so Slack, PagerDuty, the webhook and the status page
  * always tell the same story.
  */
+import { pauseObject } from '../gitops/pause.js';
 import type { Target } from '../model.js';
 import type { DecisionRecord, RollbackRecord } from '../store/records.js';
 import type { NotificationEvent, NotificationType } from './notifier.js';
@@ -67,6 +68,7 @@ export function eventDecision(event: NotificationEvent): DecisionRecord | undefi
 /** The workload the event is about, if any. */
 export function eventTarget(event: NotificationEvent): Target | null {
   if (event.type === 'escalated') return { namespace: event.target.namespace, name: event.target.name };
+  if (event.type === 'gitops_resumed') return { namespace: event.pause.target.namespace, name: event.pause.target.name };
   const rollback = eventRollback(event);
   if (rollback) return { namespace: rollback.namespace, name: rollback.name };
   const d = eventDecision(event);
@@ -74,6 +76,7 @@ export function eventTarget(event: NotificationEvent): Target | null {
 }
 
 export function eventRollbackId(event: NotificationEvent): string | null {
+  if (event.type === 'gitops_resumed') return event.pause.rollbackId;
   return eventRollback(event)?.id ?? eventDecision(event)?.rollbackId ?? null;
 }
 
@@ -148,6 +151,9 @@ function title(event: NotificationEvent, target: Target | null, dryRun: boolean)
     case 'brake_tripped':
       t = 'Automatic rollbacks paused: global brake tripped';
       break;
+    case 'gitops_resumed':
+      t = `GitOps reconciliation resumed: ${pauseObject(event.pause.pause)} (after the rollback of ${what})`;
+      break;
     case 'notify_only': {
       const alertname = event.decision.alert.labels.alertname;
       t = `Needs attention (no automatic rollback): ${what}${alertname && target ? ` (${alertname})` : ''}`;
@@ -165,6 +171,8 @@ function severity(event: NotificationEvent, dryRun: boolean): Severity {
     case 'rollback_succeeded':
     case 'recovered':
       return 'info';
+    case 'gitops_resumed':
+      return 'warning';
     case 'rollback_failed':
     case 'escalated':
     case 'brake_tripped':
@@ -188,6 +196,7 @@ function detail(event: NotificationEvent): string | undefined {
     case 'recovered':
     case 'brake_tripped':
     case 'escalated':
+    case 'gitops_resumed':
       return event.detail;
     case 'window_breached':
       return `${event.metric} is ${num(event.value)}, over the threshold ${num(event.threshold)}`;
@@ -254,6 +263,7 @@ function fields(event: NotificationEvent, target: Target | null, rollbackId: str
     add('Value', num(event.value));
     add('Threshold', num(event.threshold));
   }
+  add('GitOps pause', rollback?.pin?.pauses?.map(pauseObject).join(', '));
   add('Rollback', rollbackId);
   add('Mode', dryRun ? 'dry run (nothing changed)' : undefined);
   return out;

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { Target } from '../model.js';
-import type { DecisionRecord, RollbackRecord } from '../store/records.js';
+import type { DecisionRecord, GitOpsPauseRecord, RollbackRecord } from '../store/records.js';
 
 /**
  * What channels are told. `decision` is the alert's decision when an alert caused it
@@ -20,7 +20,9 @@ export type NotificationEvent =
   | { type: 'window_breached'; rollback: RollbackRecord; metric: string; value: number; threshold: number; decision?: DecisionRecord }
   | { type: 'recovered'; rollback: RollbackRecord; detail: string; decision?: DecisionRecord }
   | { type: 'brake_tripped'; detail: string; decision: DecisionRecord }
-  | { type: 'notify_only'; decision: DecisionRecord };
+  | { type: 'notify_only'; decision: DecisionRecord }
+  /** A GitOps reconciliation a rollback paused is running again (operator, or its source moved on). */
+  | { type: 'gitops_resumed'; pause: GitOpsPauseRecord; detail: string; rollback?: RollbackRecord; decision?: DecisionRecord };
 
 export type NotificationType = NotificationEvent['type'];
 export const NOTIFICATION_TYPES: readonly NotificationType[] = [
@@ -32,6 +34,7 @@ export const NOTIFICATION_TYPES: readonly NotificationType[] = [
   'recovered',
   'brake_tripped',
   'notify_only',
+  'gitops_resumed',
 ];
 
 export interface Notifier {

@@ -22,6 +22,7 @@ export const DEFAULT_STATUSPAGE_STATUS: Record<NotificationType, StatusPageStatu
   recovered: 'resolved',
   brake_tripped: 'investigating',
   notify_only: 'investigating',
+  gitops_resumed: 'monitoring',
 };
 
 export const DEFAULT_STATUSPAGE_MESSAGES: Record<NotificationType, string> = {
@@ -33,6 +34,7 @@ export const DEFAULT_STATUSPAGE_MESSAGES: Record<NotificationType, string> = {
   recovered: '{name} has recovered',
   brake_tripped: 'We are investigating a problem',
   notify_only: 'We are investigating a problem with {name}',
+  gitops_resumed: 'Regular deployments of {name} have resumed',
 };
 
 /** The placeholders a message template may use. */

@@ -51,6 +51,7 @@ export async function buildReport(
     contacts: config.report.escalationContacts,
     generatedAt: deps.now,
     reportUrl: deps.receiverUrl ? `${deps.receiverUrl.replace(/\/$/, '')}/api/v1/rollbacks/${rollback.id}/report` : undefined,
+    pauses: rollback.pin?.pauses?.map((_, i) => store.gitopsPause(`${rollback.id}-${i}`)).filter((p) => p !== undefined),
     marks: rollback.pin ? { from: store.revisionMark(rollback, rollback.pin.from.id), to: store.revisionMark(rollback, rollback.pin.to.id) } : undefined,
   });
 }

@@ -7,7 +7,8 @@
  */
 import { formatDuration } from '../config/duration.js';
 import type { RollbackKind } from '../model.js';
-import type { DecisionRecord, RevisionMark, RollbackRecord, SampleRecord, WindowRecord } from '../store/records.js';
+import type { DecisionRecord, GitOpsPauseRecord, RevisionMark, RollbackRecord, SampleRecord, WindowRecord } from '../store/records.js';
+import { pauseObject } from '../gitops/pause.js';
 import { stageCheckpoints } from '../monitoring/stages.js';
 
 /** Recovery Time Objectives from the seed. */
@@ -39,6 +40,8 @@ export interface ReportInput {
   reportUrl?: string;
   /** What the ledger says now of the revisions the rollback went from and to. */
   marks?: { from?: RevisionMark; to?: RevisionMark };
+  /** The GitOps pauses it made, as on record now (resumed or not). */
+  pauses?: GitOpsPauseRecord[];
 }
 
 function markText(mark: RevisionMark | undefined): string {
@@ -110,6 +113,22 @@ export function renderReport(input: ReportInput): string {
     push('## Revisions', '');
     push(`- Rolled away from: ${r.pin.from.label} (\`${r.pin.from.id}\`) — now ${markText(input.marks?.from)}`);
     push(`- Restored: ${r.pin.to.label} (\`${r.pin.to.id}\`) — ${r.pin.note} when chosen; now ${markText(input.marks?.to)}`, '');
+  }
+
+  if (r.pin?.pauses?.length) {
+    push('## GitOps Pause', '');
+    r.pin.pauses.forEach((p, i) => {
+      const record = input.pauses?.find((x) => x.id === `${r.id}-${i}`);
+      const now = record
+        ? record.status === 'resumed'
+          ? `resumed ${iso(record.resumedAt!)} (${record.resumedBy})`
+          : `paused since ${iso(record.pausedAt)}: resume with \`rollback-receiver gitops resume ${record.id}\``
+        : r.dryRun
+          ? 'would be paused (dry run)'
+          : 'not paused (the rollback stopped before)';
+      push(`- ${pauseObject(p)} (${p.why}): \`${p.field.join('.')}\` was \`${JSON.stringify(p.before)}\` — ${now}`);
+    });
+    push('');
   }
 
   push('## Triggering Alerts', '');

@@ -1,5 +1,5 @@
 /** What the store keeps: decisions, rollbacks, pending intents, and the switches. */
-import type { Alert, AlertGroup, DecisionValue, Pin, Revision, RollbackKind, StrategyName, Target } from '../model.js';
+import type { Alert, AlertGroup, DecisionValue, GitOpsPause, Pin, Revision, RollbackKind, StrategyName, Target } from '../model.js';
 
 export interface DecisionRecord {
   id: string;
@@ -128,6 +128,25 @@ export interface SampleRecord {
 }
 
 /**
+ * A GitOps reconciliation a rollback paused: kept until it is resumed (by an operator, or
+ * on source change), whatever the retention, because it holds the value to restore.
+ */
+export interface GitOpsPauseRecord {
+  /** `<rollbackId>-<n>`: the n-th pause of the rollback's pin. */
+  id: string;
+  rollbackId: string;
+  target: Target;
+  /** The rolled-back object (events about the pause go on it). */
+  object: { kind: string; apiVersion: string; namespace: string; name: string; uid: string };
+  pause: GitOpsPause;
+  pausedAt: number;
+  status: 'paused' | 'resumed';
+  resumedAt: number | null;
+  /** Who or what resumed it, and how ("operator …", "source moved on: …"). */
+  resumedBy: string | null;
+}
+
+/**
  * Every change to the state is one of these. The same list is applied to the in-memory
  * index and written to the database in one transaction, so the two cannot drift.
  */
@@ -149,4 +168,5 @@ export type Effect =
   | { type: 'freeze'; freeze: Freeze | null }
   | { type: 'window-open'; window: WindowRecord }
   | { type: 'window-samples'; samples: SampleRecord[] }
-  | { type: 'window-update'; id: string; status: WindowStatus; escalation: string | null; finishedAt: number | null; note?: string };
+  | { type: 'window-update'; id: string; status: WindowStatus; escalation: string | null; finishedAt: number | null; note?: string }
+  | { type: 'gitops-pause'; record: GitOpsPauseRecord };

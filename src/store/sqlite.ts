@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dedupKey, targetKey, type DecisionValue, type Pin, type Revision, type Target } from '../model.js';
-import type { DecidedInfo, DecisionRecord, Effect, Freeze, PendingIntent, RevisionMark, RollbackRecord, SampleRecord, WindowRecord } from './records.js';
+import type { DecidedInfo, DecisionRecord, Effect, Freeze, GitOpsPauseRecord, PendingIntent, RevisionMark, RollbackRecord, SampleRecord, WindowRecord } from './records.js';
 import type { RestoredState } from './state-index.js';
 
 const SCHEMA = `
@@ -82,6 +82,14 @@ CREATE TABLE IF NOT EXISTS windows (
 );
 CREATE INDEX IF NOT EXISTS windows_rollback ON windows(rollback_id);
 CREATE INDEX IF NOT EXISTS windows_status ON windows(status);
+CREATE TABLE IF NOT EXISTS gitops_pauses (
+  id TEXT PRIMARY KEY,
+  rollback_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  paused_at INTEGER NOT NULL,
+  resumed_at INTEGER,
+  data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS samples (
   window_id TEXT NOT NULL,
   at INTEGER NOT NULL,
@@ -195,6 +203,9 @@ export class SqliteStore {
       updateWindow: this.db.prepare(`UPDATE windows SET status = ?, escalation = ?, finished_at = ?, note = COALESCE(?, note) WHERE id = ?`),
       addSample: this.db.prepare(
         `INSERT OR REPLACE INTO samples (window_id, at, metric, value, threshold, state, detail) VALUES (@windowId, @at, @metric, @value, @threshold, @state, @detail)`,
+      ),
+      upsertPause: this.db.prepare(
+        `INSERT OR REPLACE INTO gitops_pauses (id, rollback_id, status, paused_at, resumed_at, data) VALUES (@id, @rollbackId, @status, @pausedAt, @resumedAt, @data)`,
       ),
     };
   }
@@ -310,6 +321,11 @@ export class SqliteStore {
       case 'window-update':
         s.updateWindow.run(effect.status, effect.escalation, effect.finishedAt, effect.note ?? null, effect.id);
         break;
+      case 'gitops-pause': {
+        const r = effect.record;
+        s.upsertPause.run({ id: r.id, rollbackId: r.rollbackId, status: r.status, pausedAt: r.pausedAt, resumedAt: r.resumedAt, data: JSON.stringify(r) });
+        break;
+      }
     }
   }
 
@@ -403,6 +419,19 @@ export class SqliteStore {
     return rows.map(toRollback);
   }
 
+  /** GitOps pauses, newest first: those still in force, or all. */
+  gitopsPauses(filter: { active?: boolean; limit?: number } = {}): GitOpsPauseRecord[] {
+    const rows = this.db
+      .prepare<[number], { data: string }>(`SELECT data FROM gitops_pauses ${filter.active ? `WHERE status = 'paused'` : ''} ORDER BY paused_at DESC, id DESC LIMIT ?`)
+      .all(filter.limit ?? 1000);
+    return rows.map((r) => JSON.parse(r.data) as GitOpsPauseRecord);
+  }
+
+  gitopsPause(id: string): GitOpsPauseRecord | undefined {
+    const row = this.db.prepare<[string], { data: string }>(`SELECT data FROM gitops_pauses WHERE id = ?`).get(id);
+    return row ? (JSON.parse(row.data) as GitOpsPauseRecord) : undefined;
+  }
+
   rollback(id: string): RollbackRecord | undefined {
     const row = this.stmts.getRollback.get(id);
     return row ? toRollback(row) : undefined;
@@ -461,7 +490,9 @@ export class SqliteStore {
       const r = this.db.prepare(`DELETE FROM rollbacks WHERE started_at < ? AND status != 'running'`).run(before).changes;
       this.db.prepare(`DELETE FROM samples WHERE window_id IN (SELECT id FROM windows WHERE started_at < ? AND status != 'active')`).run(before);
       const w = this.db.prepare(`DELETE FROM windows WHERE started_at < ? AND status != 'active'`).run(before).changes;
-      return d + r + w;
+      // A pause still in force holds the value to restore: kept until resumed.
+      const p = this.db.prepare(`DELETE FROM gitops_pauses WHERE status = 'resumed' AND resumed_at < ?`).run(before).changes;
+      return d + r + w + p;
     });
   }
 

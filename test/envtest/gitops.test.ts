@@ -9,11 +9,17 @@ import { KubeConfig } from '@kubernetes/client-node';
 import request from 'supertest';
 import { KubeClient } from '../../src/kube/client.js';
 import { alert, payload } from '../support/alerts.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { runCli, startServe, type RunningService } from '../support/process.js';
 import { connectCluster } from './connect.js';
 import { FaultProxy } from './fault-proxy.js';
+import { startRecordingServer, type RecordingServer } from '../prometheus/recording-server.js';
 import { GitOpsObjects } from './gitops-objects.js';
 import { finished, OPERATOR, startReceiver, type Receiver } from './receiver.js';
-import { waitFor } from './wait.js';
+import { holdsFor, waitFor } from './wait.js';
 import { OPT_IN, Workloads } from './workloads.js';
 
 const cluster = connectCluster();
@@ -25,14 +31,32 @@ const KS = 'kustomize.toolkit.fluxcd.io/v1';
 const HR = 'helm.toolkit.fluxcd.io/v2';
 const GIT = 'source.toolkit.fluxcd.io/v1';
 const AUTOMATED = { prune: true, selfHeal: true, allowEmpty: false };
+const CLI_TOKEN = { ROLLBACK_OPERATOR_TOKEN: 'gitops-cli-operator' };
 
-function config(argocdNamespace: string, resume = 'manual'): string {
+function config(argocdNamespace: string, resume = 'manual', extra = ''): string {
   return [
     'auth:\n  allowUnauthenticatedWebhook: true',
     'execution:\n  verifyTimeout: 20s',
     'rollback:\n  executionTimeout: 60s',
     `gitops:\n  argocd:\n    enabled: true\n    namespace: ${argocdNamespace}\n  flux:\n    enabled: true\n  resume: ${resume}\n  checkInterval: 1s`,
+    extra,
   ].join('\n');
+}
+
+interface PauseView {
+  id: string;
+  status: string;
+  object: { kind: string; name: string };
+  before: unknown;
+  resumedBy: string | null;
+}
+
+async function pauses(s: Receiver, status = 'paused'): Promise<PauseView[]> {
+  return (await request(s.service.app).get(`/api/v1/gitops/pauses?status=${status}`).set('Authorization', `Bearer ${OPERATOR}`).expect(200)).body.pauses as PauseView[];
+}
+
+function resume(s: Receiver, id: string) {
+  return request(s.service.app).post(`/api/v1/gitops/pauses/${id}/resume`).set('Authorization', `Bearer ${OPERATOR}`).send({ reason: 'fixed in git' });
 }
 
 /** A Deployment whose latest revision is broken, with GitOps metadata on it. */
@@ -118,6 +142,28 @@ describe('Argo CD', () => {
       return e.filter((x) => x.reason === 'GitOpsPaused').length === 2 ? e : undefined;
     }, 10_000);
     expect(events.find((e) => e.reason === 'GitOpsPaused')?.message).toContain(d.rollbackId!);
+
+    // On record until resumed; an operator resumes: exactly what was removed comes back.
+    const listed = (await pauses(svc)).filter((p) => p.id.startsWith(d.rollbackId!));
+    expect(listed.map((p) => [p.object.name, p.before])).toEqual([
+      ['shop', AUTOMATED],
+      ['root', { selfHeal: true }],
+    ]);
+    const shopPause = listed.find((p) => p.object.name === 'shop')!;
+    const resumed = await resume(svc, shopPause.id).expect(200);
+    expect(resumed.body.pause).toMatchObject({ status: 'resumed', resumedBy: 'an operator via the API: fixed in git' });
+    expect((await g.get<{ spec: { syncPolicy: unknown } }>(APP, 'applications', argocd, 'shop')).spec.syncPolicy).toEqual({ automated: AUTOMATED, syncOptions: ['CreateNamespace=true'] });
+    expect((await resume(svc, shopPause.id).expect(409)).body.error).toMatch(/resumed already/);
+    await waitFor(async () => (await k.events(ns, 'api')).some((e) => e.reason === 'GitOpsResumed' && e.message.includes('shop')), 10_000);
+
+    // Someone turned the parent's sync back on differently meanwhile: not overwritten.
+    await g.kube.send({ method: 'PATCH', patchType: 'merge', path: g.path(APP, 'applications', argocd, 'root'), body: { spec: { syncPolicy: { automated: { prune: true } } } } });
+    const rootPause = listed.find((p) => p.object.name === 'root')!;
+    expect((await resume(svc, rootPause.id).expect(409)).body.error).toMatch(/changed since the pause .*spec\.syncPolicy\.automated = \{"prune":true\}, expected null/);
+    expect((await g.get<{ spec: { syncPolicy: unknown } }>(APP, 'applications', argocd, 'root')).spec.syncPolicy).toEqual({ automated: { prune: true } });
+    expect((await pauses(svc)).map((p) => p.id)).toContain(rootPause.id);
+    expect((await pauses(svc, 'resumed')).map((p) => p.id)).toContain(shopPause.id);
+    await resume(svc, 'no-such-pause').expect(404);
   }, 90_000);
 
   it('the tracking label counts only when the Application lists the object (Helm sets the label too)', async () => {
@@ -195,6 +241,104 @@ describe('Flux', () => {
       expect(requests[1]).toBe(`/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
     }
   }, 120_000);
+});
+
+describe('resume on source change', () => {
+  let svc: Receiver;
+  let hooks: RecordingServer;
+  let argocd: string;
+
+  beforeAll(async () => {
+    argocd = await cluster.ns('argocd-src');
+    hooks = await startRecordingServer();
+    hooks.reply({ status: 200, body: 'ok' });
+    svc = startReceiver(new KubeClient(cluster.kubeConfig()), config(argocd, 'onSourceChange', `notifications:\n  retry: { attempts: 1 }\n  webhook:\n    url: ${hooks.url}/hooks`));
+  });
+  afterAll(async () => {
+    await svc.destroy();
+    await hooks.close();
+  });
+
+  it('resumes a Flux Kustomization once its GitRepository has a new artifact, and an Application once its revision moved, saying so', async () => {
+    const ns = await cluster.ns('flux-src');
+    await g.create(GIT, 'GitRepository', 'gitrepositories', ns, 'repo', { url: 'https://example.com/repo.git' }, { status: { artifact: { revision: 'main@sha1:aaa' } } });
+    await g.create(KS, 'Kustomization', 'kustomizations', ns, 'apps', { sourceRef: { kind: 'GitRepository', name: 'repo' }, path: './apps' });
+    await brokenRollout(ns, 'api', { labels: { 'kustomize.toolkit.fluxcd.io/name': 'apps', 'kustomize.toolkit.fluxcd.io/namespace': ns } });
+    await brokenRollout(ns, 'web', { annotations: { 'argocd.argoproj.io/tracking-id': `web:apps/Deployment:${ns}/web` } });
+    await g.create(APP, 'Application', 'applications', argocd, 'web', { syncPolicy: { automated: { prune: false } } }, {
+      status: { resources: [{ group: 'apps', kind: 'Deployment', namespace: ns, name: 'web' }], sync: { revision: 'c1' } },
+    });
+    for (const name of ['api', 'web']) expect((await finished(svc, (await webhook(svc, ns, name)).rollbackId!)).status).toBe('success');
+    expect((await g.get<{ spec: { suspend?: boolean } }>(KS, 'kustomizations', ns, 'apps')).spec.suspend).toBe(true);
+    expect((await g.get<{ spec: { syncPolicy: unknown } }>(APP, 'applications', argocd, 'web')).spec.syncPolicy).toEqual({});
+
+    // Same revision: still paused through several checks (every second).
+    await holdsFor(async () => (await g.get<{ spec: { suspend?: boolean } }>(KS, 'kustomizations', ns, 'apps')).spec.suspend === true, 3000, { description: 'Kustomization still suspended' });
+
+    await g.setStatus(GIT, 'gitrepositories', ns, 'repo', { artifact: { revision: 'main@sha1:bbb' } });
+    await g.setStatus(APP, 'applications', argocd, 'web', { sync: { revision: 'c2' } });
+    await waitFor(async () => (await g.get<{ spec: { suspend?: boolean } }>(KS, 'kustomizations', ns, 'apps')).spec.suspend === undefined, 20_000, { description: 'Kustomization resumed' });
+    await waitFor(async () => {
+      const app = await g.get<{ spec: { syncPolicy: { automated?: unknown } } }>(APP, 'applications', argocd, 'web');
+      return app.spec.syncPolicy.automated !== undefined ? app.spec.syncPolicy : undefined;
+    }, 20_000, { description: 'Application resumed' }).then((policy) => expect(policy).toEqual({ automated: { prune: false } }));
+
+    const resumed = (await pauses(svc, 'resumed')).map((p) => p.resumedBy);
+    expect(resumed).toEqual(
+      expect.arrayContaining([
+        'the source moved on: status.artifact.revision "main@sha1:aaa" → "main@sha1:bbb"',
+        'the source moved on: status.sync.revision "c1" → "c2"',
+      ]),
+    );
+    await waitFor(async () => (await k.events(ns, 'api')).some((e) => e.reason === 'GitOpsResumed'), 10_000);
+    const sent = await waitFor(async () => {
+      const bodies = hooks.requests.map((r) => r.body).filter((b) => b.includes('gitops_resumed'));
+      return bodies.length >= 2 ? bodies : undefined;
+    }, 15_000, { description: 'two gitops_resumed notifications' });
+    expect(sent.join('\n')).toContain(`Flux Kustomization ${ns}/apps`);
+  }, 120_000);
+});
+
+describe('rollback-receiver gitops list | resume', () => {
+  let dir: string;
+  let svc: RunningService;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rr-gitops-'));
+    cluster.writeKubeconfig(join(dir, 'kubeconfig'));
+    writeFileSync(join(dir, 'config.yaml'), config(await cluster.ns('argocd-cli')));
+    svc = await startServe({ ...CLI_TOKEN, KUBECONFIG: join(dir, 'kubeconfig'), ROLLBACK_DRY_RUN: 'false', ROLLBACK_STATE_DIR: join(dir, 'state'), ROLLBACK_CONFIG: join(dir, 'config.yaml') });
+  }, 60_000);
+  afterAll(async () => {
+    await svc?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the pause a rollback made and resumes it; a second resume exits 4', async () => {
+    const ns = await cluster.ns('gitops-cli');
+    await g.create(HR, 'HelmRelease', 'helmreleases', ns, 'api', { chart: { spec: { chart: 'api' } } });
+    await brokenRollout(ns, 'api', { labels: { 'helm.toolkit.fluxcd.io/name': 'api', 'helm.toolkit.fluxcd.io/namespace': ns } });
+    const posted = await fetch(`${svc.url}/webhook`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(payload([alert({ labels: { namespace: ns, deployment: 'api' }, startsAt: new Date().toISOString() })])),
+    });
+    expect(((await posted.json()) as { decisions: { decision: string }[] }).decisions[0]!.decision).toBe('executed');
+    await waitFor(async () => (await g.get<{ spec: { suspend?: boolean } }>(HR, 'helmreleases', ns, 'api')).spec.suspend === true, 30_000, { description: 'HelmRelease suspended' });
+
+    const listed = await waitFor(async () => {
+      const r = await runCli(['gitops', 'list', '--url', svc.url, '-o', 'json'], CLI_TOKEN);
+      const mine = (JSON.parse(r.stdout) as { pauses: PauseView[] }).pauses.find((p) => p.object.kind === 'HelmRelease' && p.object.name === 'api');
+      return mine;
+    }, 60_000, { description: 'the pause listed' });
+    const resumed = await runCli(['gitops', 'resume', listed.id, '--url', svc.url, '--reason', 'release fixed'], CLI_TOKEN);
+    expect(resumed.code).toBe(EXIT.ok);
+    expect(resumed.stdout).toContain(`resumed: an operator via the API: release fixed\n${listed.id}  HelmRelease ${ns}/api  spec.suspend was null`);
+    expect((await g.get<{ spec: { suspend?: boolean } }>(HR, 'helmreleases', ns, 'api')).spec.suspend).toBeUndefined();
+    const again = await runCli(['gitops', 'resume', listed.id, '--url', svc.url], CLI_TOKEN);
+    expect(again.code).toBe(EXIT.refused);
+    expect(again.stderr).toContain('resumed already');
+  }, 180_000);
 });
 
 describe('without permission', () => {

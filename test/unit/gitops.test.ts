@@ -7,6 +7,9 @@ import type { ClusterView } from '../../src/guards/guard.js';
 import { parsePayload } from '../../src/intake/parse.js';
 import type { GitOpsPause, Revision } from '../../src/model.js';
 import { StateIndex } from '../../src/store/state-index.js';
+import type { GitOpsPauseRecord, RollbackRecord } from '../../src/store/records.js';
+import { describeEvent } from '../../src/notify/message.js';
+import { renderReport } from '../../src/report/markdown.js';
 import { alert, payload } from '../support/alerts.js';
 import { T0, testConfig } from '../support/service.js';
 
@@ -152,5 +155,43 @@ describe('admission', () => {
       });
       expect(op).toMatchObject({ admitted: false, verdict: { decision: 'refused', reason: `GitOps pause not possible: ${problem}` } });
     }
+  });
+});
+
+describe('saying so', () => {
+  const V1: Revision = { id: 'aaaaaaaaaaa1', label: 'revision 1 (app:v1)', images: ['app:v1'] };
+  const rollback: RollbackRecord = {
+    id: 'rb1',
+    namespace: 'prod',
+    name: 'api',
+    strategy: 'deployment-undo',
+    kind: 'automatic',
+    status: 'success',
+    reason: 'r',
+    trigger: 'error_rate',
+    decisionId: null,
+    startedAt: T0,
+    finishedAt: T0 + 60_000,
+    dryRun: false,
+    objects: ['Deployment:prod/api'],
+    pin: { from: V1, to: V1, note: 'n', pauses: [ARGO, FLUX] },
+    steps: [],
+  };
+  const object = { kind: 'Deployment', apiVersion: 'apps/v1', namespace: 'prod', name: 'api', uid: 'u' };
+  const paused: GitOpsPauseRecord = { id: 'rb1-0', rollbackId: 'rb1', target: { namespace: 'prod', name: 'api' }, object, pause: ARGO, pausedAt: T0, status: 'paused', resumedAt: null, resumedBy: null };
+
+  it('notifications name the paused objects, and a resume is its own notification', () => {
+    const done = describeEvent({ type: 'rollback_succeeded', rollback, detail: 'ok' });
+    expect(done.fields).toContainEqual({ name: 'GitOps pause', value: 'Argo CD Application argocd/shop, Flux Kustomization argocd/apps' });
+    const resumed = describeEvent({ type: 'gitops_resumed', pause: { ...paused, status: 'resumed', resumedAt: T0 + 1, resumedBy: 'op' }, detail: 'restored (op)', rollback });
+    expect(resumed).toMatchObject({ title: 'GitOps reconciliation resumed: Argo CD Application argocd/shop (after the rollback of prod/api)', severity: 'warning', rollbackId: 'rb1', target: { namespace: 'prod', name: 'api' } });
+    expect(resumed.text).toContain('restored (op)');
+  });
+
+  it('the incident report lists each pause and where it stands', () => {
+    const md = renderReport({ rollback, contacts: [], generatedAt: T0 + 120_000, pauses: [paused] });
+    expect(md).toContain('## GitOps Pause');
+    expect(md).toContain('- Argo CD Application argocd/shop (manages Deployment prod/api): `spec.syncPolicy.automated` was `{"selfHeal":true,"prune":true}` — paused since 2026-11-27T07:00:00.000Z: resume with `rollback-receiver gitops resume rb1-0`');
+    expect(md).toContain('- Flux Kustomization argocd/apps (manages Deployment prod/api): `spec.suspend` was `null` — not paused (the rollback stopped before)');
   });
 });
