@@ -62,12 +62,26 @@ export const SEED_KEYS = Object.keys(SEED_TRIGGER_KEYS) as SeedKey[];
  *   healthCheckWindow     max(4, healthCheckFailures + 1) probe intervals, as a duration
  *   healthCheckStep       a quarter of the probe interval, as a duration
  *   stuckRollbackSeconds  rollback.executionTimeout + 5 minutes, in seconds
+ *   revertedSeconds       prometheusRule.revertedFor, in seconds
  */
-export const RULE_PARAMS = ['minRequestRate', 'probeIntervalSeconds', 'healthCheckWindow', 'healthCheckStep', 'stuckRollbackSeconds'] as const;
+export const RULE_PARAMS = ['minRequestRate', 'probeIntervalSeconds', 'healthCheckWindow', 'healthCheckStep', 'stuckRollbackSeconds', 'revertedSeconds'] as const;
 export type RuleParam = (typeof RULE_PARAMS)[number];
 
 /** The scrape-job matcher every receiver rule uses; the Helm template scopes it to the release. */
 export const RECEIVER_JOB_MATCHER = 'job=~".*rollback-receiver.*"';
+
+/**
+ * Receiver metrics whose `namespace` label is the rolled-back workload's (the chart's
+ * ServiceMonitor honours it): the chart scopes their selectors by job only, as the
+ * release namespace would not match them.
+ */
+export const TARGET_LABELLED_METRICS = ['rollback_target_reverted', 'rollback_last_success_timestamp_seconds', 'rollback_cooldown_active'] as const;
+
+/** Replaces the receiver job matcher: with `scoped` (job and release namespace), or `jobOnly` on TARGET_LABELLED_METRICS. */
+export function scopeReceiverSelectors(expr: string, scoped: string, jobOnly: string): string {
+  const targetLabelled = TARGET_LABELLED_METRICS.reduce((e, metric) => e.split(`${metric}{${RECEIVER_JOB_MATCHER}}`).join(`${metric}{${jobOnly}}`), expr);
+  return targetLabelled.split(RECEIVER_JOB_MATCHER).join(scoped);
+}
 
 /** kube-prometheus-stack's pod -> workload recording rule (group k8s.rules.pod_owner), the one prometheusRule.podOwnerRule may name. */
 export const KPS_POD_OWNER_RULE = 'namespace_workload_pod:kube_pod_owner:relabel';
@@ -466,9 +480,11 @@ function helmRules(sources: Sources): { groups: Group[]; hold: (action: string) 
   if (JSON.stringify(sources).includes('@@helm-action-')) throw new RulesError('the sources contain the generator placeholder "@@helm-action-"');
 
   const receiverJob = hold('job="{{ $job }}", namespace="{{ .Release.Namespace }}"');
+  const jobOnly = hold('job="{{ $job }}"');
+  const scope = (expr: string) => scopeReceiverSelectors(expr, receiverJob, jobOnly);
   const groups = [...sources.triggers.groups, ...sources.receiver.groups].map((g) => ({
     ...g,
-    rules: g.rules.map((r) => ({ ...r, expr: helmExpr(r.expr, hold).split(RECEIVER_JOB_MATCHER).join(receiverJob) })),
+    rules: g.rules.map((r) => ({ ...r, expr: scope(helmExpr(r.expr, hold)) })),
   }));
   return {
     groups,

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { OUTPUTS, RECEIVER_JOB_MATCHER, type Group } from '../../scripts/rules/generate.js';
+import { OUTPUTS, scopeReceiverSelectors, type Group } from '../../scripts/rules/generate.js';
 import { MODERN_API_VERSIONS, only, render, renderRaw, rendererBinary } from '../helm/chart.js';
 import { promtool, read, show } from './support.js';
 
@@ -68,7 +68,7 @@ function plainGroups(job = 'rollback-receiver'): Group[] {
   const plain = parse(read(OUTPUTS.plain)) as PrometheusRule;
   return plain.spec.groups.map((g) => ({
     ...g,
-    rules: g.rules.map((r) => ({ ...r, expr: r.expr.split(RECEIVER_JOB_MATCHER).join(`job="${job}", namespace="${NAMESPACE}"`) })),
+    rules: g.rules.map((r) => ({ ...r, expr: scopeReceiverSelectors(r.expr, `job="${job}", namespace="${NAMESPACE}"`, `job="${job}"`) })),
   }));
 }
 
@@ -206,6 +206,15 @@ describe('templates/prometheusrule.yaml rendered with the chart', () => {
     expect(probe.stderr).toContain('- prometheusRule.probeInterval');
     const tooShort = renderRaw({ values: { prometheusRule: { probeInterval: '2s' } } });
     expect(tooShort.stderr).toContain('prometheusRule.probeInterval: 2s is shorter than 4s');
+  });
+
+  test('RollbackTargetStillReverted follows prometheusRule.revertedFor and reads the target-labelled metrics by job only', () => {
+    const reverted = (values?: Record<string, unknown>) => ruleByName(prometheusRule(values), 'RollbackTargetStillReverted').expr;
+    expect(markedLine(reverted(), '# param: revertedSeconds')).toBe('> 86400  # param: revertedSeconds');
+    expect(markedLine(reverted({ prometheusRule: { revertedFor: '2h' } }), '# param: revertedSeconds')).toBe('> 7200  # param: revertedSeconds');
+    // The ServiceMonitor honours the workload's namespace label on these metrics: the release namespace would match none.
+    expect(reverted()).toContain('rollback_target_reverted{job="rollback-receiver"}');
+    expect(reverted()).not.toContain(`namespace="${NAMESPACE}"`);
   });
 
   test('RollbackStuck follows rollback.executionTimeout (+ 5 minutes)', () => {

@@ -278,6 +278,7 @@ true
                             the probe interval, and long enough to count a streak of N
       healthCheckStep       a quarter of the probe interval (the subquery sees every probe)
       stuckRollbackSeconds  rollback.executionTimeout (default 600) + 300
+      revertedSeconds       prometheusRule.revertedFor, in seconds
 */}}
 {{- define "rollback-receiver.ruleParam" -}}
 {{- $root := index . 0 }}
@@ -298,6 +299,8 @@ true
 {{- include "rollback-receiver.promDuration" (div $probe 4) }}
 {{- else if eq $name "stuckRollbackSeconds" }}
 {{- add (include "rollback-receiver.receiverSeconds" (list $root "rollback" "executionTimeout" 600) | int64) 300 }}
+{{- else if eq $name "revertedSeconds" }}
+{{- include "rollback-receiver.seconds" (list $rules.revertedFor "prometheusRule.revertedFor") }}
 {{- else }}
 {{- fail (printf "internal: no rule parameter %q in rollback-receiver.ruleParam" $name) }}
 {{- end }}
