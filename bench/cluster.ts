@@ -26,6 +26,7 @@ export interface Latencies {
 
 export interface StormResult {
   alerts: number;
+  webhooks: number;
   targets: number;
   sentMs: number;
   drainedMs: number;
@@ -44,8 +45,8 @@ export interface ClusterOptions {
 }
 
 export interface ClusterResults {
-  act: Latencies;
-  blueGreen: Latencies;
+  act?: Latencies;
+  blueGreen?: Latencies;
   storm?: StormResult;
 }
 
@@ -139,6 +140,7 @@ async function storm(c: ClusterConnection, k: Workloads, proxy: FaultProxy, rece
     const images = await Promise.all(names.map(async (n) => k.image(await k.read(ns, n))));
     return {
       alerts: targets * resends,
+      webhooks: bodies.length,
       targets,
       sentMs,
       drainedMs,
@@ -166,10 +168,10 @@ export async function benchCluster(opts: ClusterOptions): Promise<ClusterResults
   try {
     // The receiver reaches the apiserver through the proxy only; the bench sets up workloads directly.
     receiver = await startReceiver({ config: CONFIG(1000), kubeconfig: proxy.kubeconfig(c.adminToken), env: { ROLLBACK_DRY_RUN: 'false' } });
-    const act = await timeToAct(c, k, proxy, receiver, opts.actAlerts);
-    opts.progress(`time to act: p50 ${act.p50} ms, p99 ${act.p99} ms over ${act.samples.length}`);
-    const blueGreen = await emergencyBlueGreen(c, k, proxy, receiver, opts.blueGreens);
-    opts.progress(`emergency blue-green: p50 ${blueGreen.p50} ms, max ${blueGreen.max} ms over ${blueGreen.samples.length}`);
+    const act = opts.actAlerts > 0 ? await timeToAct(c, k, proxy, receiver, opts.actAlerts) : undefined;
+    if (act) opts.progress(`time to act: p50 ${act.p50} ms, p99 ${act.p99} ms over ${act.samples.length}`);
+    const blueGreen = opts.blueGreens > 0 ? await emergencyBlueGreen(c, k, proxy, receiver, opts.blueGreens) : undefined;
+    if (blueGreen) opts.progress(`emergency blue-green: p50 ${blueGreen.p50} ms, max ${blueGreen.max} ms over ${blueGreen.samples.length}`);
     const stormResult = opts.storm ? await storm(c, k, proxy, receiver, opts.storm.targets, opts.storm.resends, opts.progress) : undefined;
     return { act, blueGreen, storm: stormResult };
   } finally {

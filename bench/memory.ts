@@ -2,6 +2,7 @@
  * Memory of the compiled serve process: at start, after many distinct alerts, and after
  * retention pruned them (the process keeps running throughout).
  */
+import Database from 'better-sqlite3';
 import { distinctAlerts, webhookPayload } from './payload.js';
 import { heapMiB, rssMiB, startReceiver, WEBHOOK_TOKEN } from './servers.js';
 
@@ -9,6 +10,8 @@ export interface MemoryPoint {
   phase: string;
   rssMiB: number;
   heapMiB: number;
+  /** Decisions in the store then (pruning shows here). */
+  stored: number;
 }
 
 export interface MemoryOptions {
@@ -50,9 +53,12 @@ export async function benchMemory(opts: MemoryOptions): Promise<MemoryPoint[]> {
   const receiver = await startReceiver({ config, env: { ROLLBACK_DRY_RUN: 'true' } });
   const points: MemoryPoint[] = [];
   const measure = async (phase: string) => {
-    const p = { phase, rssMiB: rssMiB(receiver.pid()!), heapMiB: await heapMiB(receiver.url) };
+    const db = new Database(receiver.file('state', 'rollback-receiver.db'), { readonly: true });
+    const stored = (db.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n;
+    db.close();
+    const p = { phase, rssMiB: rssMiB(receiver.pid()!), heapMiB: await heapMiB(receiver.url), stored };
     points.push(p);
-    opts.progress(`memory ${phase}: RSS ${p.rssMiB.toFixed(1)} MiB, heap ${p.heapMiB.toFixed(1)} MiB`);
+    opts.progress(`memory ${phase}: RSS ${p.rssMiB.toFixed(1)} MiB, heap ${p.heapMiB.toFixed(1)} MiB, ${stored} decisions stored`);
   };
   try {
     await sleep(1000);

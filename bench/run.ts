@@ -9,6 +9,7 @@
  *   --cpu-prof DIR          write the receiver's CPU profile of the intake section to DIR
  */
 import { parseArgs } from 'node:util';
+import { benchCluster } from './cluster.js';
 import { benchIntake, type IntakeCell, type ServerKind } from './intake.js';
 import { benchMemory } from './memory.js';
 import { machine } from './servers.js';
@@ -73,7 +74,22 @@ async function main(): Promise<void> {
   }
   if (sections.includes('memory')) {
     const points = await benchMemory({ webhooks: quick ? 10 : 1000, alertsPerWebhook: 100, retentionSec: quick ? 3 : 20, progress });
-    for (const p of points) rows.push({ section: 'memory', case: p.phase, detail: `RSS ${p.rssMiB.toFixed(1)} MiB, heap ${p.heapMiB.toFixed(1)} MiB` });
+    for (const p of points) rows.push({ section: 'memory', case: p.phase, detail: `RSS ${p.rssMiB.toFixed(1)} MiB, heap ${p.heapMiB.toFixed(1)} MiB, ${p.stored} decisions stored` });
+  }
+  if (sections.includes('act') || sections.includes('storm')) {
+    const r = await benchCluster({
+      actAlerts: sections.includes('act') ? (quick ? 3 : 50) : 0,
+      blueGreens: sections.includes('act') ? (quick ? 1 : 5) : 0,
+      storm: sections.includes('storm') ? (quick ? { targets: 5, resends: 4 } : { targets: 100, resends: 100 }) : undefined,
+      progress,
+    });
+    if (r.act) rows.push({ section: 'time to act', case: 'alert → first PATCH of the Deployment (deployment-undo, actAfter 0)', p50: r.act.p50, p99: r.act.p99, detail: `${r.act.samples.length} alerts, max ${r.act.max} ms` });
+    if (r.blueGreen) rows.push({ section: 'time to act', case: 'emergency blue-green request → Service selector switched', p50: r.blueGreen.p50, p99: r.blueGreen.p99, detail: `${r.blueGreen.samples.length} requests, max ${r.blueGreen.max} ms` });
+    if (r.storm) {
+      const s = r.storm;
+      const decisions = Object.entries(s.decisions).map(([d, n]) => `${d} ${n}`).join(', ');
+      rows.push({ section: 'storm', case: `${s.alerts} alerts (${s.targets} targets × ${s.alerts / s.targets} re-sends), brake 1,000`, rate: s.webhooks / (s.sentMs / 1000), detail: `${s.webhooks} webhooks answered in ${s.sentMs} ms, drained in ${s.drainedMs} ms; decisions: ${decisions}; rolled back in the cluster ${s.rolledBack}/${s.targets}, Deployment PATCHes ${s.patches}` });
+    }
   }
   const after = machine();
   process.stdout.write(`${formatTable(rows)}\n`);
