@@ -582,3 +582,48 @@ describe('operator requests meet the guards of their kind', () => {
     expect(request(d2, 'automatic')).toMatchObject({ verdict: { decision: 'cooldown' } });
   });
 });
+
+describe('strategies that widen the facts (helm)', () => {
+  const TARGET = { namespace: 'prod', name: 'shop' };
+  const H1: Revision = { id: 'c1c1c1c1c1c1', number: 1, label: 'revision 1 (shop-0.1.0)', images: ['app:v1'] };
+  const H2: Revision = { id: 'c2c2c2c2c2c2', number: 2, label: 'revision 2 (shop-0.2.0)', images: ['app:v2'] };
+  const H3: Revision = { id: 'c3c3c3c3c3c3', number: 3, label: 'revision 3 (shop-0.3.0)', images: ['app:broken'] };
+  const helmFacts = (over: Partial<WorkloadFacts> = {}): ClusterView => ({
+    // Revision 2 failed: not a candidate for automatic rollbacks, but an operator may name it.
+    facts: () => ({ optInObject: 'Deployment prod/shop', optedIn: true, current: H3, candidates: [H1], nameable: [H2, H1], operatorDefault: 2, objects: ['Deployment:prod/shop', 'ConfigMap:prod/shop-config'], ...over }),
+    skipped: () => undefined,
+  });
+  const operator = (d: Decider, explicit: OperatorRequest['explicit'], cluster = d.cluster!) =>
+    decideOperator({ request: { target: TARGET, strategy: 'helm', kind: 'manual', reason: 'test', explicit }, config: d.config, state: d.state, now: d.now, cluster, newId: () => 'op' });
+  const live = (cluster: ClusterView) => {
+    const d = new Decider(testConfig('', { ROLLBACK_DRY_RUN: 'false' }));
+    d.cluster = cluster;
+    return d;
+  };
+
+  it('operators: none or 0 restores the strategy default (current − 1), a named revision may be any other one', () => {
+    const d = live(helmFacts());
+    for (const explicit of [{}, { toRevision: 0 }]) expect(operator(d, explicit)).toMatchObject({ admitted: true, rollback: { pin: { from: H3, to: H2 } } });
+    expect(operator(d, { toRevision: 1 })).toMatchObject({ admitted: true, rollback: { pin: { from: H3, to: H1 } } });
+    expect(operator(d, { toRevision: 3 })).toMatchObject({ admitted: false, verdict: { reason: 'revision 3 is the current revision' } });
+  });
+
+  it('alerts only go to candidates: the newest one not quarantined', () => {
+    const d = live(helmFacts());
+    expect(d.fire({ release: 'shop', deployment: '', rollback_strategy: 'helm' }).rollback?.pin).toMatchObject({ from: H3, to: H1 });
+  });
+
+  it('a destination that cannot be restored is refused with why, never skipped for an older one', () => {
+    const d = live(helmFacts({ candidates: [H2, H1], unrestorable: { [H2.id]: 'unsupported kinds: CronJob' } }));
+    const r = d.fire({ release: 'shop', deployment: '', rollback_strategy: 'helm' });
+    expect(r.record).toMatchObject({ decision: 'refused', reason: 'revision 2 (shop-0.2.0) cannot be restored: unsupported kinds: CronJob' });
+  });
+
+  it("locks the objects the cluster says the rollback changes: a deployment-undo of the release's Deployment waits", () => {
+    const d = live(helmFacts());
+    const helm = d.fire({ release: 'shop', deployment: '', rollback_strategy: 'helm' });
+    expect(helm.rollback?.objects).toEqual(['HelmRelease:prod/shop', 'Deployment:prod/shop', 'ConfigMap:prod/shop-config']);
+    d.cluster = facts();
+    expect(d.fire({ deployment: 'shop' }).record).toMatchObject({ decision: 'in_progress' });
+  });
+});
