@@ -3,14 +3,16 @@
  * as Helm 3 writes them (test/helm-release/fixture.ts, helm3.ts), rolled back by alerts and
  * by operators, the history afterwards read as `helm history` lists it.
  */
+import { KubeConfig } from '@kubernetes/client-node';
 import request from 'supertest';
 import { historyRows, readHistory } from '../../src/execution/helm/history.js';
 import { KubeClient } from '../../src/kube/client.js';
 import type { KubeReader } from '../../src/execution/strategies/strategy.js';
 import { alert, payload } from '../support/alerts.js';
-import { configMap, cronJob, doc, service, type FixtureRevision } from '../helm-release/fixture.js';
+import { configMap, cronJob, doc, hpa, service, type FixtureRevision } from '../helm-release/fixture.js';
 import { Helm3 } from '../helm-release/helm3.js';
 import { connectCluster } from './connect.js';
+import { FaultProxy, writeTo } from './fault-proxy.js';
 import { finished, OPERATOR, startReceiver, type Receiver, type RollbackView } from './receiver.js';
 import { waitFor } from './wait.js';
 import { Workloads } from './workloads.js';
@@ -145,6 +147,21 @@ describe('helm strategy', () => {
     ]);
   }, 120_000);
 
+  it('never overwrites the replicas an HPA set on a Deployment of the release', async () => {
+    const ns = await cluster.ns('helm-hpa');
+    const revisions = shop().map((r) => ({ ...r, manifest: r.manifest + hpa('shop', 2, 10) }));
+    await helm3.install(ns, 'shop', revisions);
+    // What the HPA controller does: scale through the scale subresource.
+    await kube.send({ method: 'PATCH', path: `/apis/apps/v1/namespaces/${ns}/deployments/shop/scale?fieldManager=kube-controller-manager`, patchType: 'merge', body: { spec: { replicas: 5 } } });
+    const d = await alertFor(live, ns, 'shop');
+    expect(d).toMatchObject({ decision: 'executed' });
+    const rb = await finished(live, d.rollbackId!);
+    expect(rb.status).toBe('success');
+    expect(rb.steps.filter((s) => s.name === 'note').map((s) => s.detail)).toContain(`Deployment ${ns}/shop: spec.replicas is left to HorizontalPodAutoscaler shop`);
+    const after = await k.read(ns, 'shop');
+    expect([k.image(after), after.spec?.replicas]).toEqual(['app:v2', 5]);
+  }, 90_000);
+
   it('refuses a release whose latest revision is pending, and one holding unsupported kinds (named)', async () => {
     const ns = await cluster.ns('helm-refuse');
     const pending = shop('busy');
@@ -214,4 +231,42 @@ describe('helm strategy', () => {
     ]);
     expect(after[3]!.description).toMatch(/^Rollback "shop" failed: .*99999/);
   }, 60_000);
+});
+
+describe('helm strategy: ambiguous writes never re-plan', () => {
+  let proxy: FaultProxy;
+  let viaProxy: Receiver;
+  beforeAll(async () => {
+    proxy = new FaultProxy(cluster.server, cluster.caData);
+    await proxy.start();
+    const kc = new KubeConfig();
+    kc.loadFromString(proxy.kubeconfig(cluster.adminToken));
+    viaProxy = startReceiver(new KubeClient(kc), YAML);
+  });
+  afterAll(async () => {
+    await viaProxy.destroy();
+    await proxy.stop();
+  });
+
+  it.each([
+    ['the new revision is created, then the answer is a 504', (ns: string) => proxy.commitThen504(writeTo('POST', `/namespaces/${ns}/secrets`)), 'POST', 'secrets'],
+    ['the new revision is marked deployed, then the connection drops', (ns: string) => proxy.commitThenDrop(writeTo('PATCH', `/secrets/sh.helm.release.v1.shop.v4`)), 'PATCH', 'secrets/sh.helm.release.v1.shop.v4'],
+  ])('%s: the release Secrets show the step done, nothing is written twice', async (_what, arm, method, suffix) => {
+    const ns = await cluster.ns('helm-ambiguous');
+    await helm3.install(ns, 'shop', shop());
+    arm(ns);
+    const d = await alertFor(viaProxy, ns, 'shop');
+    expect(d).toMatchObject({ decision: 'executed' });
+    const rb = await finished(viaProxy, d.rollbackId!);
+    expect(rb.status).toBe('success');
+    expect(rb.steps.map((x) => x.name)).toEqual(expect.arrayContaining(['uncertain', 'confirmed']));
+    expect(proxy.writes(method, `/namespaces/${ns}/${suffix}`)).toHaveLength(1);
+    expect(await rows(ns, 'shop')).toEqual([
+      { revision: 1, status: 'superseded', description: 'Install complete' },
+      { revision: 2, status: 'superseded', description: 'Upgrade complete' },
+      { revision: 3, status: 'superseded', description: 'Upgrade complete' },
+      { revision: 4, status: 'deployed', description: 'Rollback to 2' },
+    ]);
+    expect(k.image(await k.read(ns, 'shop'))).toBe('app:v2');
+  }, 90_000);
 });
