@@ -250,7 +250,7 @@ describe('helm strategy: ambiguous writes never re-plan', () => {
 
   it.each([
     ['the new revision is created, then the answer is a 504', (ns: string) => proxy.commitThen504(writeTo('POST', `/namespaces/${ns}/secrets`)), 'POST', 'secrets'],
-    ['the new revision is marked deployed, then the connection drops', (ns: string) => proxy.commitThenDrop(writeTo('PATCH', `/secrets/sh.helm.release.v1.shop.v4`)), 'PATCH', 'secrets/sh.helm.release.v1.shop.v4'],
+    ['the new revision is marked deployed, then the connection drops', (ns: string) => proxy.commitThenDrop(writeTo('PATCH', `/namespaces/${ns}/secrets/sh.helm.release.v1.shop.v4`)), 'PATCH', 'secrets/sh.helm.release.v1.shop.v4'],
   ])('%s: the release Secrets show the step done, nothing is written twice', async (_what, arm, method, suffix) => {
     const ns = await cluster.ns('helm-ambiguous');
     await helm3.install(ns, 'shop', shop());
