@@ -12,7 +12,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { CHART_DIR, REQUIRED_VALUES, renderRaw } from './chart.js';
 import { seedBlock } from './seed.js';
 
-const RECEIVER_BLOCKS = ['state', 'rollback', 'monitoring', 'notifications', 'execution', 'environments', 'report', 'server', 'store', 'shutdown'];
+const RECEIVER_BLOCKS = ['state', 'rollback', 'monitoring', 'alertmanager', 'notifications', 'execution', 'environments', 'report', 'server', 'store', 'shutdown'];
 
 function isReceiverValue(values: Record<string, unknown>): boolean {
   return Object.keys(values).every((k) => RECEIVER_BLOCKS.includes(k));
@@ -63,6 +63,11 @@ const GOOD: [string, Record<string, unknown>][] = [
   ['execution settings', { execution: { concurrency: 8, verifyTimeout: '10m', probes: { urls: ['http://{name}.{namespace}.svc/health'] }, blueGreen: { colors: ['blue', 'green'] } } }],
   ['chart settings', { rbac: { namespaces: ['team-a'] }, persistence: { enabled: true, size: '5Gi' }, replicaCount: 0, image: { digest: `sha256:${'a'.repeat(64)}` } }],
   ['shutdown.grace as seconds', { shutdown: { grace: 120 } }],
+  ['Alertmanager silences, the reverted check interval, deploy correlation', {
+    alertmanager: { url: 'http://alertmanager.monitoring:9093', auth: { bearerToken: { env: 'AM_TOKEN' } }, timeout: '2s', silenceDuringWindow: true },
+    monitoring: { reverted: { checkInterval: '30s' } },
+    rollback: { triggers: [{ name: 'error_rate', maxRevisionAge: '30m' }] },
+  }],
   ['the kubernetes state backend with its options', { state: { backend: 'kubernetes', namespace: 'rollback-state', leaseDuration: '30s' } }],
   ['the kubernetes state backend with three replicas', { state: { backend: 'kubernetes' }, replicaCount: 3 }],
   ['the sqlite state backend with one replica', { state: { backend: 'sqlite' }, replicaCount: 1 }],
@@ -85,6 +90,7 @@ test.each(GOOD)('accepts %s', (_name, values) => {
 /** [what, values, the field the error names] */
 const BAD: [string, Record<string, unknown>, string][] = [
   ['rollback.enabled as a string', { rollback: { enabled: 'yes' } }, 'rollback.enabled'],
+  ['alertmanager without its url', { alertmanager: { silenceDuringWindow: true } }, 'alertmanager'],
   ['rollback.automatic as a number', { rollback: { automatic: 1 } }, 'rollback.automatic'],
   ['rollback.dryRun as the string "false"', { rollback: { dryRun: 'false' } }, 'rollback.dryRun'],
   ['cooldownPeriod that is not a duration', { rollback: { cooldownPeriod: 'soon' } }, 'rollback.cooldownPeriod'],
