@@ -6,9 +6,11 @@
 import request from 'supertest';
 import { KubeClient } from '../../src/kube/client.js';
 import { lastChanged } from '../../src/kube/managed-fields.js';
+import { startRecordingServer, type RecordingServer } from '../prometheus/recording-server.js';
 import { alert, payload } from '../support/alerts.js';
 import { connectCluster } from './connect.js';
 import { startReceiver, type Receiver } from './receiver.js';
+import { waitFor } from './wait.js';
 import { Workloads } from './workloads.js';
 
 const cluster = connectCluster();
@@ -16,11 +18,16 @@ const k = new Workloads(cluster);
 const YAML = 'auth:\n  allowUnauthenticatedWebhook: true\nrollback:\n  triggers:\n    - name: error_rate\n      maxRevisionAge: 10m\n';
 
 let svc: Receiver;
-beforeAll(() => {
-  svc = startReceiver(new KubeClient(cluster.kubeConfig()), YAML, {}); // dry-run
+let hooks: RecordingServer;
+beforeAll(async () => {
+  hooks = await startRecordingServer();
+  hooks.reply({ status: 200, body: 'ok' });
+  const notify = `notifications:\n  webhook: { url: "${hooks.url}/hooks" }\n`;
+  svc = startReceiver(new KubeClient(cluster.kubeConfig()), YAML + notify, {}); // dry-run
 });
 afterAll(async () => {
-  await svc.destroy();
+  await svc?.destroy();
+  await hooks?.close();
 });
 
 async function decideAt(namespace: string, startsAt: number) {
@@ -41,6 +48,9 @@ describe('maxRevisionAge', () => {
     expect(late.reason).toContain(`went out at ${new Date(deployedAt!).toISOString()}`);
     expect(late.reason).toContain('1200s before the alert started');
     expect(late.reason).toContain('older than maxRevisionAge 600s of trigger error_rate');
+    // Nobody acts on the alert, so people are told.
+    const told = await waitFor(async () => hooks.requests.find((r) => (JSON.parse(r.body) as { type?: string }).type === 'notify_only'), 10_000);
+    expect(told.body).toContain('went out at');
 
     // Second, as shadow mode records the cooldown a rollback would start.
     const recent = await decideAt(ns, deployedAt! + 60_000);
