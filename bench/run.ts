@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     rows.push(...intakeRows(cells));
   }
   if (sections.includes('memory')) {
-    const points = await benchMemory({ webhooks: quick ? 10 : 1000, alertsPerWebhook: 100, retentionSec: quick ? 3 : 20, progress });
+    const points = await benchMemory({ webhooks: quick ? 10 : 1000, alertsPerWebhook: 100, retentionSec: quick ? 5 : 20, progress });
     for (const p of points) rows.push({ section: 'memory', case: p.phase, detail: `RSS ${p.rssMiB.toFixed(1)} MiB, heap ${p.heapMiB.toFixed(1)} MiB, ${p.stored} decisions stored` });
   }
   if (sections.includes('act') || sections.includes('storm')) {
