@@ -109,6 +109,8 @@ async function newestDecisions(send: Send, limit: number): Promise<RecordedDecis
   return (JSON.parse(a.text) as { decisions: RecordedDecision[] }).decisions;
 }
 
+const isWebhook = (r: HostileRequest) => r.path.split('?')[0] === '/webhook';
+
 /** Whether a request can record decisions (and so must be checked for what it left behind). */
 function decides(r: HostileRequest): boolean {
   const path = r.path.split('?')[0];
@@ -129,12 +131,13 @@ export async function sendAndCheck(send: Send, r: HostileRequest): Promise<{ ans
   const before = (await newestDecisions(send, 1))[0]?.id;
   const answer = await send(r);
   const problems = answerProblems(r, answer);
-  const newest = await newestDecisions(send, 1000);
+  // Read back one more than the alerts answered: the decision that was newest before must be right behind them.
+  const answeredCount = answer.status === 200 && isWebhook(r) ? (JSON.parse(answer.text) as { decisions: unknown[] }).decisions.length : 0;
+  const newest = await newestDecisions(send, answeredCount + 1);
   const at = before === undefined ? newest.length : newest.findIndex((d) => d.id === before);
-  const added = at < 0 ? newest.length : at;
-  const isWebhook = r.path.split('?')[0] === '/webhook';
-  if (answer.status !== 200 || !isWebhook) {
-    if (added !== 0) problems.push(`answered ${answer.status}${isWebhook ? '' : ' (simulate)'} yet recorded ${added} decisions`);
+  const added = at < 0 ? `more than ${answeredCount}` : at;
+  if (answer.status !== 200 || !isWebhook(r)) {
+    if (added !== 0) problems.push(`answered ${answer.status}${isWebhook(r) ? '' : ' (simulate)'} yet recorded ${added} decisions`);
     return { answer, problems };
   }
   const answered = (JSON.parse(answer.text) as { decisions: { fingerprint: string; decision: string }[] }).decisions;
