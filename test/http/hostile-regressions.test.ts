@@ -49,7 +49,7 @@ describe('a label named __proto__', () => {
     const { service } = start();
     const labelsJson = '{"__proto__":"p","alertname":"HighErrorRate","rollback_trigger":"error_rate","namespace":"prod","deployment":"api"}';
     const text = bodyWithRawLabels(labelsJson).replace(/,"fingerprint":"[0-9a-f]+"/, '');
-    const res = await postRaw(service.app, text);
+    const res = await postRaw(service.handler, text);
     expect(res.status).toBe(200);
     const sent = JSON.parse(labelsJson) as Record<string, string>;
     expect(res.body.decisions[0].fingerprint).toBe(labelsFingerprint(sent));
@@ -63,7 +63,7 @@ describe('lone UTF-16 surrogates', () => {
   it('refuses the body with a 400 naming where, and records nothing of it', async () => {
     const { service } = start();
     const text = bodyWithRawLabels('{"alertname":"HighErrorRate","rollback_trigger":"error_rate","namespace":"prod","deployment":"api\\ud800"}');
-    const res = await postRaw(service.app, text);
+    const res = await postRaw(service.handler, text);
     expect(res.status).toBe(400);
     expect(res.body.problems).toEqual(['alerts[0].labels.deployment: contains a lone UTF-16 surrogate (\\uD800-\\uDFFF); strings must be valid Unicode']);
     expect(await recordedDecisions(service.app)).toEqual([]);

@@ -5,7 +5,6 @@
  * decision, one accepted is recorded whole, as sent; simulate records nothing).
  */
 import http from 'node:http';
-import type { Express } from 'express';
 import request from 'supertest';
 import { OPERATOR_TOKEN, type HostileRequest } from './requests.js';
 
@@ -17,8 +16,8 @@ export interface Answer {
 
 export type Send = (r: HostileRequest) => Promise<Answer>;
 
-/** In-process: supertest against the express app. */
-export function supertestSend(app: Express): Send {
+/** In-process: supertest against what the server runs (Service.handler: the webhook fast path, then express). */
+export function supertestSend(app: Parameters<typeof request>[0]): Send {
   const agent = request(app);
   return async (r) => {
     const method = r.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'patch';
