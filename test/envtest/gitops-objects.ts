@@ -6,6 +6,7 @@
  */
 import { KubeApiError, KubeClient } from '../../src/kube/client.js';
 import type { ClusterConnection } from './connect.js';
+import { OPT_IN, type Workloads } from './workloads.js';
 import { waitFor } from './wait.js';
 
 interface CrdSpec {
@@ -84,6 +85,19 @@ export class GitOpsObjects {
   async setStatus(apiVersion: string, plural: string, namespace: string, name: string, status: unknown): Promise<void> {
     const hasStatus = CRDS.find((c) => c.plural === plural)!.status;
     await this.kube.send({ method: 'PATCH', patchType: 'merge', path: `${this.path(apiVersion, plural, namespace, name)}${hasStatus ? '/status' : ''}`, body: { status } });
+  }
+
+  /** A Deployment whose latest revision is broken, with GitOps labels or annotations on it (not on its pods). */
+  async brokenRollout(k: Workloads, ns: string, name: string, meta: { labels?: Record<string, string>; annotations?: Record<string, string> }): Promise<void> {
+    await k.deployment(ns, name, 'app:v1', { annotations: { ...OPT_IN, ...meta.annotations } });
+    if (meta.labels) {
+      await this.kube.send({ method: 'PATCH', patchType: 'merge', path: `/apis/apps/v1/namespaces/${ns}/deployments/${name}`, body: { metadata: { labels: meta.labels } } });
+    }
+    await k.available(ns, name);
+    await k.setImage(ns, name, 'app:broken');
+    await k.revision(ns, name, 2);
+    // The stale guard compares with managedFields times (1 s precision): alerts must start later.
+    await new Promise((r) => setTimeout(r, 1100));
   }
 
   async get<T = { spec: Record<string, unknown>; metadata: { resourceVersion: string } }>(apiVersion: string, plural: string, namespace: string, name: string): Promise<T> {

@@ -20,7 +20,7 @@ import { startRecordingServer, type RecordingServer } from '../prometheus/record
 import { GitOpsObjects } from './gitops-objects.js';
 import { finished, OPERATOR, startReceiver, type Receiver } from './receiver.js';
 import { holdsFor, waitFor } from './wait.js';
-import { OPT_IN, Workloads } from './workloads.js';
+import { Workloads } from './workloads.js';
 
 const cluster = connectCluster();
 const k = new Workloads(cluster);
@@ -59,16 +59,8 @@ function resume(s: Receiver, id: string) {
   return request(s.service.app).post(`/api/v1/gitops/pauses/${id}/resume`).set('Authorization', `Bearer ${OPERATOR}`).send({ reason: 'fixed in git' });
 }
 
-/** A Deployment whose latest revision is broken, with GitOps metadata on it. */
-async function brokenRollout(ns: string, name: string, meta: { labels?: Record<string, string>; annotations?: Record<string, string> }): Promise<void> {
-  await k.deployment(ns, name, 'app:v1', { annotations: { ...OPT_IN, ...meta.annotations } });
-  if (meta.labels) {
-    await g.kube.send({ method: 'PATCH', patchType: 'merge', path: `/apis/apps/v1/namespaces/${ns}/deployments/${name}`, body: { metadata: { labels: meta.labels } } });
-  }
-  await k.available(ns, name);
-  await k.setImage(ns, name, 'app:broken');
-  await k.revision(ns, name, 2);
-  await new Promise((r) => setTimeout(r, 1100));
+function brokenRollout(ns: string, name: string, meta: { labels?: Record<string, string>; annotations?: Record<string, string> }): Promise<void> {
+  return g.brokenRollout(k, ns, name, meta);
 }
 
 async function webhook(s: Receiver, ns: string, name: string) {

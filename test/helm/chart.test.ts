@@ -436,6 +436,24 @@ describe('value paths', () => {
   };
   const m = render({ namespace: 'ops', release: 'rr', required: {}, values: LIVE });
 
+  test('GitOps pause: no access to Argo CD or Flux objects unless values name their namespaces', () => {
+    const gitopsRoles = (r: Manifest[]) => (ofKind(r, 'Role') as unknown as V1Role[]).filter((x) => x.metadata!.name!.endsWith('-gitops'));
+    expect(gitopsRoles(m)).toEqual([]);
+    const r = render({ namespace: 'ops', release: 'rr', values: { rbac: { namespaces: ['team-a'], gitops: { argocdNamespaces: ['argocd'], fluxNamespaces: ['flux-system', 'argocd'] } } } });
+    const roles = gitopsRoles(r);
+    const rules = (file: string) => parse(fs.readFileSync(path.join(ROOT, 'src/kube', file), 'utf8')) as V1PolicyRule[];
+    expect(Object.fromEntries(roles.map((x) => [x.metadata!.namespace, x.rules]))).toEqual({
+      argocd: [...rules('rbac-rules-argocd.yaml'), ...rules('rbac-rules-flux.yaml')],
+      'flux-system': rules('rbac-rules-flux.yaml'),
+    });
+    const bindings = (ofKind(r, 'RoleBinding') as unknown as V1RoleBinding[]).filter((b) => b.roleRef.name.endsWith('-gitops'));
+    expect(bindings.map((b) => [b.metadata!.namespace, b.subjects])).toEqual(
+      roles.map((x) => [x.metadata!.namespace, [{ kind: 'ServiceAccount', name: only(r, 'ServiceAccount').metadata.name, namespace: 'ops' }]]),
+    );
+    // The executor's Roles are unchanged by it.
+    expect((ofKind(r, 'Role') as unknown as V1Role[]).filter((x) => !x.metadata!.name!.endsWith('-gitops') && x.rules!.length === RULES.length).map((x) => x.metadata!.namespace)).toContain('team-a');
+  });
+
   test('namespaced RBAC: a Role and RoleBinding in each listed namespace, rules from src/kube/rbac-rules.yaml', () => {
     expect(ofKind(m, 'ClusterRole')).toHaveLength(0);
     expect(ofKind(m, 'ClusterRoleBinding')).toHaveLength(0);

@@ -14,6 +14,8 @@ import { CHART_DIR, ROOT } from './chart.js';
 const COPIES: [file: string, template: string][] = [
   ['rbac-rules.yaml', 'rbac.yaml'],
   ['rbac-rules-state.yaml', 'rbac-state.yaml'],
+  ['rbac-rules-argocd.yaml', 'rbac-gitops.yaml'],
+  ['rbac-rules-flux.yaml', 'rbac-gitops.yaml'],
 ];
 
 test.each(COPIES)("the chart's files/%s is byte-identical to src/kube/'s", (file) => {

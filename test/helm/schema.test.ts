@@ -12,7 +12,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { CHART_DIR, REQUIRED_VALUES, renderRaw } from './chart.js';
 import { seedBlock } from './seed.js';
 
-const RECEIVER_BLOCKS = ['state', 'rollback', 'monitoring', 'alertmanager', 'notifications', 'execution', 'environments', 'report', 'server', 'store', 'shutdown'];
+const RECEIVER_BLOCKS = ['state', 'rollback', 'monitoring', 'alertmanager', 'notifications', 'execution', 'gitops', 'environments', 'report', 'server', 'store', 'shutdown'];
 
 function isReceiverValue(values: Record<string, unknown>): boolean {
   return Object.keys(values).every((k) => RECEIVER_BLOCKS.includes(k));
@@ -68,6 +68,8 @@ const GOOD: [string, Record<string, unknown>][] = [
     monitoring: { reverted: { checkInterval: '30s' } },
     rollback: { triggers: [{ name: 'error_rate', maxRevisionAge: '30m' }] },
   }],
+  ['GitOps pause', { gitops: { argocd: { enabled: true, namespace: 'argocd', trackingLabel: 'argocd.argoproj.io/instance', parents: 'refuse' }, flux: { enabled: true }, resume: 'onSourceChange', checkInterval: '2m' } }],
+  ['GitOps RBAC namespaces', { rbac: { namespaces: ['team-a'], gitops: { argocdNamespaces: ['argocd'], fluxNamespaces: ['flux-system', 'team-a'] } } }],
   ['the kubernetes state backend with its options', { state: { backend: 'kubernetes', namespace: 'rollback-state', leaseDuration: '30s' } }],
   ['the kubernetes state backend with three replicas', { state: { backend: 'kubernetes' }, replicaCount: 3 }],
   ['the sqlite state backend with one replica', { state: { backend: 'sqlite' }, replicaCount: 1 }],
@@ -112,6 +114,10 @@ const BAD: [string, Record<string, unknown>, string][] = [
   ['an unknown monitoring key', { monitoring: { enhanced: { windowSize: 10 } } }, 'monitoring.enhanced'],
   ['an unknown notifications key', { notifications: { email: { to: 'x@example.com' } } }, 'notifications'],
   ['execution.concurrency 0', { execution: { concurrency: 0 } }, 'execution.concurrency'],
+  ['an unknown GitOps resume policy', { gitops: { resume: 'always' } }, 'gitops.resume'],
+  ['gitops.argocd.enabled as a string', { gitops: { argocd: { enabled: 'yes' } } }, 'gitops.argocd.enabled'],
+  ['an unknown gitops key', { gitops: { rancher: {} } }, 'gitops'],
+  ['an invalid Argo CD RBAC namespace', { rbac: { gitops: { argocdNamespaces: ['Argo_CD'] } } }, 'rbac.gitops.argocdNamespaces.0'],
   ['a misspelt top-level key', { rolback: { enabled: true } }, '(root)'],
   ['two replicas with state.backend sqlite', { state: { backend: 'sqlite' }, replicaCount: 2 }, 'replicaCount'],
   ['a state backend the receiver does not have', { state: { backend: 'etcd' } }, 'state.backend'],

@@ -123,7 +123,7 @@ values.schema.json; a block left empty is omitted (the receiver's defaults apply
 */}}
 {{- define "rollback-receiver.config" -}}
 {{- $config := dict }}
-{{- range $key := list "state" "rollback" "monitoring" "alertmanager" "notifications" "execution" "environments" "report" "server" "store" "shutdown" }}
+{{- range $key := list "state" "rollback" "monitoring" "alertmanager" "notifications" "execution" "gitops" "environments" "report" "server" "store" "shutdown" }}
 {{- $block := index $.Values $key }}
 {{- if $block }}
 {{- $_ := set $config $key $block }}
