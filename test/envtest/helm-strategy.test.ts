@@ -9,7 +9,7 @@ import { historyRows, readHistory } from '../../src/execution/helm/history.js';
 import { KubeClient } from '../../src/kube/client.js';
 import type { KubeReader } from '../../src/execution/strategies/strategy.js';
 import { alert, payload } from '../support/alerts.js';
-import { configMap, cronJob, doc, hpa, service, type FixtureRevision } from '../helm-release/fixture.js';
+import { cronJob, hpa, shopRelease as shop } from '../helm-release/fixture.js';
 import { Helm3 } from '../helm-release/helm3.js';
 import { connectCluster } from './connect.js';
 import { FaultProxy, writeTo } from './fault-proxy.js';
@@ -23,55 +23,6 @@ const helm3 = new Helm3(kube);
 const k = new Workloads(cluster);
 const read: KubeReader = <T>(path: string) => kube.send<T>({ method: 'GET', path });
 const YAML = 'auth:\n  allowUnauthenticatedWebhook: true\nexecution:\n  verifyTimeout: 30s\nrollback:\n  executionTimeout: 60s\n';
-
-/** The chart's Deployment, opted in to automatic rollbacks. */
-function optedInDeployment(name: string, image: string): string {
-  return doc(
-    'deployment.yaml',
-    `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  annotations:
-    rollback-receiver.io/enabled: "true"
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: ${name}
-  template:
-    metadata:
-      labels:
-        app: ${name}
-    spec:
-      containers:
-        - name: app
-          image: ${image}
-`,
-  );
-}
-
-/** 1 and 2 good, 3 (deployed) broken; revision 2 adds a ConfigMap, 3 another one. */
-function shop(name = 'shop'): FixtureRevision[] {
-  return [
-    { version: 1, status: 'superseded', description: 'Install complete', appVersion: '1', manifest: configMap(`${name}-config`, { v: '1' }) + service(name) + optedInDeployment(name, 'app:v1') },
-    {
-      version: 2,
-      status: 'superseded',
-      description: 'Upgrade complete',
-      appVersion: '2',
-      manifest: configMap(`${name}-config`, { v: '2' }) + configMap(`${name}-extra`, { on: 'yes' }) + service(name) + optedInDeployment(name, 'app:v2'),
-    },
-    {
-      version: 3,
-      status: 'deployed',
-      description: 'Upgrade complete',
-      appVersion: '3',
-      manifest: configMap(`${name}-config`, { v: '3' }) + configMap(`${name}-extra`, { on: 'yes' }) + configMap(`${name}-tmp`, { x: '1' }) + service(name) + optedInDeployment(name, 'app:broken'),
-    },
-  ];
-}
 
 const rows = async (ns: string, release: string) =>
   historyRows(await readHistory(read, ns, release)).map(({ revision, status, description }) => ({ revision, status, description }));

@@ -204,3 +204,54 @@ export function historyOf(release: string, namespace: string, revisions: Fixture
     }),
   };
 }
+
+// ------------------------------------------------------------ a release for receiver tests
+
+/** The chart's Deployment, opted in to automatic rollbacks. */
+export function optedInDeployment(name: string, image: string): string {
+  return doc(
+    'deployment.yaml',
+    `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  annotations:
+    rollback-receiver.io/enabled: "true"
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: ${name}
+  template:
+    metadata:
+      labels:
+        app: ${name}
+    spec:
+      containers:
+        - name: app
+          image: ${image}
+`,
+  );
+}
+
+/** A release for receiver tests: 1 and 2 good, 3 (deployed) broken; revision 2 adds a ConfigMap, 3 another one. */
+export function shopRelease(name = 'shop'): FixtureRevision[] {
+  return [
+    { version: 1, status: 'superseded', description: 'Install complete', appVersion: '1', manifest: configMap(`${name}-config`, { v: '1' }) + service(name) + optedInDeployment(name, 'app:v1') },
+    {
+      version: 2,
+      status: 'superseded',
+      description: 'Upgrade complete',
+      appVersion: '2',
+      manifest: configMap(`${name}-config`, { v: '2' }) + configMap(`${name}-extra`, { on: 'yes' }) + service(name) + optedInDeployment(name, 'app:v2'),
+    },
+    {
+      version: 3,
+      status: 'deployed',
+      description: 'Upgrade complete',
+      appVersion: '3',
+      manifest: configMap(`${name}-config`, { v: '3' }) + configMap(`${name}-extra`, { on: 'yes' }) + configMap(`${name}-tmp`, { x: '1' }) + service(name) + optedInDeployment(name, 'app:broken'),
+    },
+  ];
+}

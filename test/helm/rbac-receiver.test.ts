@@ -19,6 +19,10 @@ import { receiverProcess } from '../support/receiver-process.js';
 import { connectCluster } from '../envtest/connect.js';
 import { waitFor } from '../envtest/wait.js';
 import { Workloads } from '../envtest/workloads.js';
+import { historyRows, readHistory } from '../../src/execution/helm/history.js';
+import { KubeClient } from '../../src/kube/client.js';
+import { shopRelease } from '../helm-release/fixture.js';
+import { Helm3 } from '../helm-release/helm3.js';
 import { only, render, type KubeObject } from './chart.js';
 import { create, discover } from './kube.js';
 
@@ -34,8 +38,8 @@ interface Decision {
   rollbackId?: string;
 }
 
-async function decideOne(d: Daemon, token: string, namespace: string, name: string): Promise<Decision> {
-  const body = payload([alert({ labels: { namespace, deployment: name }, startsAt: new Date().toISOString() })]);
+async function decideOne(d: Daemon, token: string, namespace: string, name: string, labels: Record<string, string> = {}): Promise<Decision> {
+  const body = payload([alert({ labels: { namespace, deployment: name, ...labels }, startsAt: new Date().toISOString() })]);
   const res = await fetch(`${d.url}/webhook`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
@@ -125,6 +129,7 @@ test.each(MODES)('%s mode: the receiver rolls back with exactly the rendered Rol
     expect((await finished(d, d1.rollbackId!)).status).toBe('success');
     const after = await k.available(target, 'api');
     expect(k.image(after)).toBe('app:v1');
+
     if (mode === 'kubernetes') {
       // The replica is the pod: its Lease holder identity starts with POD_NAME.
       expect(status.replica).toMatch(/^rollback-receiver-7d9c-x2x4q_/);
@@ -140,6 +145,15 @@ test.each(MODES)('%s mode: the receiver rolls back with exactly the rendered Rol
       });
       expect(summary).toMatch(/last rollback .* ended .*; cooldown until /);
     }
+
+    // The helm strategy with the same rules: release history read and written, objects applied and deleted.
+    const admin = new KubeClient(cluster.kubeConfig());
+    await new Helm3(admin).install(target, 'shop', shopRelease());
+    const h = await decideOne(d, webhookToken, target, '', { release: 'shop', rollback_strategy: 'helm' });
+    expect([h.decision, h.reason]).toEqual(['executed', expect.stringContaining('to revision 2')]);
+    expect((await finished(d, h.rollbackId!)).status).toBe('success');
+    const history = await readHistory(<T>(path: string) => admin.send<T>({ method: 'GET', path }), target, 'shop');
+    expect(historyRows(history).map((r) => [r.revision, r.status, r.description]).at(-1)).toEqual([4, 'deployed', 'Rollback to 2']);
 
     const refused = await decideOne(d, webhookToken, unlisted, 'api');
     expect(refused.decision).toBe('not_allowed');
