@@ -33,7 +33,7 @@ export const gitopsSchema = z
     /** `manual`: only an operator resumes (API, CLI); `onSourceChange`: also once the source has moved on. */
     resume: z.enum(['manual', 'onSourceChange']).default('manual'),
     /** How often paused objects' sources are checked (onSourceChange). */
-    checkInterval: duration.prefault('60s'),
+    checkInterval: duration.refine((ms) => ms >= 1000, 'must be at least 1s').prefault('60s'),
   })
   .strict()
   .prefault({});

@@ -48,6 +48,20 @@ describe('Argo CD tracking', () => {
   });
 });
 
+describe('config', () => {
+  it('is off by default, and names a bad key', () => {
+    expect(testConfig().gitops).toEqual({
+      argocd: { enabled: false, namespace: 'argocd', trackingLabel: 'app.kubernetes.io/instance', parents: 'pause' },
+      flux: { enabled: false },
+      resume: 'manual',
+      checkIntervalMs: 60_000,
+    });
+    expect(() => testConfig('gitops:\n  checkInterval: 0s\n')).toThrow(/gitops\.checkInterval.*at least 1s/);
+    expect(() => testConfig('gitops:\n  argocd:\n    namespace: Argo_CD\n')).toThrow(/gitops\.argocd\.namespace/);
+    expect(() => testConfig('gitops:\n  resume: always\n')).toThrow(/gitops\.resume/);
+  });
+});
+
 describe('Flux tracking', () => {
   it('reads Kustomization and HelmRelease labels, both halves required', () => {
     const claims = fluxClaims({
