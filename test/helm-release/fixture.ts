@@ -95,7 +95,8 @@ export function configMap(name: string, data: Record<string, string>, annotation
   );
 }
 
-export function deployment(name: string, image: string, env: Record<string, string>, replicas: number | string = 2): string {
+export function deployment(name: string, image: string, env: Record<string, string>, replicas: number | string = 2, annotations: Record<string, string> = {}): string {
+  const ann = Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
   return doc(
     'deployment.yaml',
     `
@@ -105,6 +106,7 @@ metadata:
   name: ${name}
   labels:
     app: ${name}
+${ann.length ? ['  annotations:', ...ann].join('\n') : ''}
 spec:
   replicas: ${replicas}
   selector:
@@ -209,30 +211,7 @@ export function historyOf(release: string, namespace: string, revisions: Fixture
 
 /** The chart's Deployment, opted in to automatic rollbacks. */
 export function optedInDeployment(name: string, image: string): string {
-  return doc(
-    'deployment.yaml',
-    `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  annotations:
-    rollback-receiver.io/enabled: "true"
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: ${name}
-  template:
-    metadata:
-      labels:
-        app: ${name}
-    spec:
-      containers:
-        - name: app
-          image: ${image}
-`,
-  );
+  return deployment(name, image, { A: '1' }, 2, { 'rollback-receiver.io/enabled': 'true' });
 }
 
 /** A release for receiver tests: 1 and 2 good, 3 (deployed) broken; revision 2 adds a ConfigMap, 3 another one. */
