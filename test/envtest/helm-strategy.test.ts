@@ -66,6 +66,12 @@ describe('helm strategy', () => {
     expect(JSON.stringify(open.request!.body)).toMatch(/<redacted: \d+ characters>/);
 
     expect(k.image(await k.read(ns, 'shop'))).toBe('app:v2');
+    // kubectl describe deployment shop tells the story.
+    const events = await waitFor(async () => {
+      const e = await k.events(ns, 'shop');
+      return e.some((x) => x.reason === 'RollbackSucceeded') ? e : undefined;
+    }, 10_000);
+    expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['RollbackStarted', 'RollbackSucceeded']));
     expect((await k.core.readNamespacedConfigMap({ namespace: ns, name: 'shop-config' })).data).toEqual({ v: '2' });
     await expect(k.core.readNamespacedConfigMap({ namespace: ns, name: 'shop-tmp' })).rejects.toMatchObject({ code: 404 });
     expect(await rows(ns, 'shop')).toEqual([

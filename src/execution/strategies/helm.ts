@@ -130,6 +130,9 @@ export const helm: Strategy<HelmInspection> = {
     const deployments = deploymentsOf(currentObjects.objects);
     const live = deployments.map((d) => state.live.get(objectKey(d)));
     inspection.facts.optedIn = deployments.length > 0 && live.every((m) => optedIn(m?.annotations));
+    // Events go on the release's first Deployment, where `kubectl describe` is looked at (else on the revision's Secret).
+    const first = deployments[0];
+    if (first) inspection.object = { kind: 'Deployment', apiVersion: 'apps/v1', namespace: first.namespace, name: first.name, uid: live[0]?.uid ?? '' };
     inspection.facts.optInObject = deployments.length ? deployments.map((d) => `Deployment ${d.namespace}/${d.name}`).join(', ') : `${label} (it has no Deployments)`;
     const lastDeployed = Date.parse(current.release.info?.last_deployed ?? '');
     inspection.facts.revisionAt = Number.isNaN(lastDeployed) ? undefined : lastDeployed;
