@@ -251,6 +251,7 @@ const BODY_SEEDS: Record<string, fc.Arbitrary<unknown>> = {
     { requiredKeys: ['namespace', 'name'] },
   ),
   '/api/v1/freeze': fc.record({ reason: hostileString }, { requiredKeys: [] }),
+  '/api/v1/gitops/pauses/:id/resume': fc.record({ reason: hostileString }, { requiredKeys: [] }),
 };
 
 const JSON_TYPES = ['application/json', 'application/json; charset=utf-8', 'Application/JSON'];
