@@ -147,7 +147,7 @@ export class Executor {
       const inspection = await strategy.inspect(this.reader(deadline), target);
       const { config, kube } = this.deps;
       if (gitopsEnabled(config.gitops)) {
-        const objects = touchedObjects(target, strategyName, config.execution);
+        const objects = strategy.gitopsObjects?.(inspection) ?? touchedObjects(target, strategyName, config.execution);
         inspection.facts.gitops = await detectGitOps(this.reader(deadline), accessCheck(kube, deadline), objects, config.gitops);
       }
       return inspection;

@@ -235,13 +235,17 @@ async function readWrittenObjects(read: KubeReader, objectKeys: readonly string[
 }
 
 /**
- * The pauses a rollback needs, from the objects it writes (lock keys, `Deployment:prod/api`),
- * or why it must be refused. Transient API errors are thrown.
+ * The objects a rollback writes: their lock keys (`Deployment:prod/api`), read here, or the
+ * objects with the metadata the strategy's inspection read already (helm: the release's Deployments).
  */
-export async function detectGitOps(read: KubeReader, allowed: AccessCheck, objectKeys: readonly string[], config: GitOpsConfig): Promise<GitOpsFacts> {
+export type WrittenObjects = readonly string[] | readonly WrittenObject[];
+
+/** The pauses a rollback needs, from the objects it writes, or why it must be refused. Transient API errors are thrown. */
+export async function detectGitOps(read: KubeReader, allowed: AccessCheck, written: WrittenObjects, config: GitOpsConfig): Promise<GitOpsFacts> {
   const detection = new Detection(read, allowed, config);
   try {
-    for (const object of await readWrittenObjects(read, objectKeys)) {
+    const objects = written.every((o): o is string => typeof o === 'string') ? await readWrittenObjects(read, written) : (written as readonly WrittenObject[]);
+    for (const object of objects) {
       if (config.argocd.enabled) await detection.argocd(object);
       if (config.flux.enabled) await detection.flux(object);
     }

@@ -18,6 +18,7 @@ import { connectCluster } from './connect.js';
 import { FaultProxy } from './fault-proxy.js';
 import { startRecordingServer, type RecordingServer } from '../prometheus/recording-server.js';
 import { GitOpsObjects } from './gitops-objects.js';
+import { bindRole } from './rbac.js';
 import { finished, OPERATOR, startReceiver, type Receiver } from './receiver.js';
 import { holdsFor, waitFor } from './wait.js';
 import { Workloads } from './workloads.js';
@@ -340,15 +341,8 @@ describe('without permission', () => {
     await argoApps(argocd, ns);
     // A ServiceAccount that may edit the workload's namespace, and nothing in the Argo CD namespace.
     await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'receiver' } } });
-    const rbac = cluster.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createNamespacedRoleBinding({
-      namespace: ns,
-      body: {
-        metadata: { name: 'receiver-edit' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
-        subjects: [{ kind: 'ServiceAccount', name: 'receiver', namespace: ns }],
-      },
-    });
+    const receiver = { kind: 'ServiceAccount', name: 'receiver', namespace: ns } as const;
+    await bindRole(cluster, ns, 'receiver-edit', { kind: 'ClusterRole', name: 'edit' }, receiver);
     const secretName = await waitFor(async () => (await core.readNamespacedServiceAccount({ name: 'receiver', namespace: ns })).secrets?.[0]?.name, 30_000);
     const token = Buffer.from((await core.readNamespacedSecret({ name: secretName, namespace: ns })).data!.token!, 'base64').toString('utf8');
     const s = startReceiver(new KubeClient(cluster.kubeConfig(token)), config(argocd));
@@ -360,11 +354,9 @@ describe('without permission', () => {
       expect(k.image(await k.read(ns, 'api'))).toBe('app:broken');
 
       // May read, may not patch: refused as well.
+      const rbac = cluster.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
       await rbac.createNamespacedRole({ namespace: argocd, body: { metadata: { name: 'read-apps' }, rules: [{ apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['get'] }] } });
-      await rbac.createNamespacedRoleBinding({
-        namespace: argocd,
-        body: { metadata: { name: 'read-apps' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-apps' }, subjects: [{ kind: 'ServiceAccount', name: 'receiver', namespace: ns }] },
-      });
+      await bindRole(cluster, argocd, 'read-apps', { kind: 'Role', name: 'read-apps' }, receiver);
       const again = await waitFor(async () => {
         const r = await webhook(s, ns, 'api');
         return /may not patch/.test(r.reason) ? r : undefined;

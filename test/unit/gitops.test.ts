@@ -10,6 +10,8 @@ import { StateIndex } from '../../src/store/state-index.js';
 import type { GitOpsPauseRecord, RollbackRecord } from '../../src/store/records.js';
 import { describeEvent } from '../../src/notify/message.js';
 import { renderReport } from '../../src/report/markdown.js';
+import { helm, type HelmInspection } from '../../src/execution/strategies/helm.js';
+import { historyOf, shopRelease } from '../helm-release/fixture.js';
 import { alert, payload } from '../support/alerts.js';
 import { T0, testConfig } from '../support/service.js';
 
@@ -106,6 +108,30 @@ const ARGO: GitOpsPause = {
   why: 'manages Deployment prod/api',
 };
 const FLUX: GitOpsPause = { ...ARGO, tool: 'flux', kind: 'Kustomization', name: 'apps', path: '/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/argocd/kustomizations/apps', field: ['spec', 'suspend'], before: null, paused: true };
+
+describe('helm strategy: the objects checked', () => {
+  const history = historyOf('shop', 'prod', shopRelease());
+  const inspection = (live: HelmInspection['state']['live']): HelmInspection => ({
+    target: { namespace: 'prod', name: 'shop' },
+    object: { kind: 'Secret', apiVersion: 'v1', namespace: 'prod', name: 'sh.helm.release.v1.shop.v3', uid: '' },
+    facts: { optInObject: 'Deployment prod/shop', optedIn: true, candidates: [] },
+    snapshot: {},
+    history,
+    state: { live, hpas: [] },
+  });
+
+  it('are the live Deployments of the current revision, with their labels and annotations as read (not the release Secrets)', () => {
+    const labels = { 'helm.toolkit.fluxcd.io/name': 'shop', 'helm.toolkit.fluxcd.io/namespace': 'flux-system' };
+    const annotations = { 'argocd.argoproj.io/tracking-id': 'shop:apps/Deployment:prod/shop' };
+    const live = new Map([
+      ['apps/Deployment/prod/shop', { uid: 'u1', labels, annotations }],
+      ['/ConfigMap/prod/shop-config', { uid: 'u2', labels }],
+    ]);
+    expect(helm.gitopsObjects!(inspection(live))).toEqual([{ ref: { group: 'apps', kind: 'Deployment', namespace: 'prod', name: 'shop' }, meta: { labels, annotations } }]);
+    // Not in the cluster: nothing to read its managers from.
+    expect(helm.gitopsObjects!(inspection(new Map()))).toEqual([]);
+  });
+});
 
 describe('pause and resume requests', () => {
   it('pause: a merge patch of the one field, guarded by the value read and done once it is paused', () => {

@@ -27,6 +27,8 @@ type FieldSet = { [key: string]: FieldSet };
 
 export interface LiveMetadata {
   uid?: string;
+  /** Read for GitOps detection (Flux's `helm.toolkit.fluxcd.io/*` labels, Argo CD's tracking label). */
+  labels?: Record<string, string>;
   annotations?: Record<string, string>;
   managedFields?: ManagedFieldsEntry[];
 }

@@ -12,6 +12,7 @@ import { objectKey as lockKey, type Pin, type Revision, type Target } from '../.
 import { contentId, currentRevision, eligibleDestinations } from '../helm/destination.js';
 import { readHistory, type ReleaseHistory } from '../helm/history.js';
 import { readClusterState, type ClusterState } from '../helm/live-objects.js';
+import { splitApiVersion } from '../helm/kinds.js';
 import { objectKey, splitManifest, type ManifestObject } from '../helm/manifest.js';
 import { isPending, statusOf, type StoredRevision } from '../helm/release.js';
 import { releaseSecretName } from '../helm/codec.js';
@@ -182,6 +183,17 @@ export const helm: Strategy<HelmInspection> = {
     } catch {
       return [];
     }
+  },
+
+  gitopsObjects(inspection) {
+    // Flux's helm-controller labels every object it renders, Argo CD tracks them: the live Deployments say who manages the release.
+    const current = currentRevision(inspection.history);
+    if (!current) return [];
+    return deploymentsOf(objectsOf(current, inspection.target.namespace).objects).flatMap((d) => {
+      const live = inspection.state.live.get(objectKey(d));
+      if (!live) return [];
+      return [{ ref: { group: splitApiVersion(d.apiVersion).group, kind: d.kind, namespace: d.namespace, name: d.name }, meta: { labels: live.labels, annotations: live.annotations } }];
+    });
   },
 
   verifies(_target: Target, pin: Pin) {

@@ -13,6 +13,7 @@
  */
 import type { WorkloadFacts } from '../../guards/guard.js';
 import { KubeApiError, type ApiRequest } from '../../kube/client.js';
+import type { WrittenObject } from '../../gitops/detect.js';
 import { redactedRequest } from '../helm/redact.js';
 import type { Pin, Revision, RollbackKind, StrategyName, Target } from '../../model.js';
 
@@ -76,6 +77,12 @@ export interface Strategy<I extends Inspection = Inspection> {
   notes?(inspection: I, pin: Pin): string[];
   /** After a failed run, the requests that record the failure where the target keeps its own history (helm: revision N+1 `failed`); read afresh. */
   failure?(inspection: I, pin: Pin, error: string): PlanStep[];
+  /**
+   * The objects whose Argo CD Application or Flux object would re-apply what the rollback
+   * undoes, with their live metadata as the inspection read it, when the lock keys do not
+   * name them (helm: a release's Deployments, not its Secrets).
+   */
+  gitopsObjects?(inspection: I): WrittenObject[];
 }
 
 export const OPT_IN_ANNOTATION = 'rollback-receiver.io/enabled';
