@@ -65,8 +65,6 @@ export async function kubeFromEnvironment(): Promise<KubeClient | null> {
 }
 
 const PRUNE_EVERY_MS = 3600_000;
-/** Rollbacks read at start to find the targets still reverted (the newest success per target counts). */
-const RECENT_ROLLBACKS = 1000;
 const SHUTDOWN_GRACE_MS = 10_000;
 
 export class Service {
@@ -166,7 +164,18 @@ export class Service {
       });
       this.dispatcher.attachExecutor(this.executor);
       const executor = this.executor;
-      this.reverted = new RevertedWatch({ view: (candidates) => executor.view(candidates), metrics: this.metrics, log, intervalMs: config.revertedCheckIntervalMs });
+      const shared = this.backend?.ledger;
+      this.reverted = new RevertedWatch({
+        // With the Kubernetes backend every replica reads every target's ledger: a target another replica rolled back is reported here too.
+        successes: async () => {
+          await shared?.refreshAll();
+          return this.state.lastSuccesses();
+        },
+        view: (candidates) => executor.view(candidates),
+        metrics: this.metrics,
+        log,
+        intervalMs: config.revertedCheckIntervalMs,
+      });
       this.gitops = new GitOpsResumer({
         kube: this.kube,
         store: this.store,
@@ -250,7 +259,7 @@ export class Service {
     this.monitor?.resume();
     this.gitops?.start();
     void this.silences?.sweep((id) => this.rollbackStillOpen(id));
-    this.reverted?.start(this.store.rollbacks(RECENT_ROLLBACKS).filter((r) => r.status === 'success' && !r.dryRun));
+    this.reverted?.start();
     // Hourly, or every retention period when that is shorter, so history never outgrows it by much.
     this.pruneTimer = setInterval(() => this.prune(clock.now()), Math.min(PRUNE_EVERY_MS, config.retentionMs)).unref();
   }

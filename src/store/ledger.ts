@@ -4,7 +4,7 @@
  * ledger per target; the Kubernetes backend stores the very same shapes in one object per
  * target and one global object, so a replica reads what another wrote without translation.
  */
-import type { Target } from '../model.js';
+import type { Revision, StrategyName, Target } from '../model.js';
 import type { Effect, Freeze, RevisionMark, RollbackRecord } from './records.js';
 
 /** One rollback attempt on a target: when it started, when it ended (cooldown counts from there). */
@@ -21,6 +21,14 @@ export interface EscalationMark {
   revision?: string;
 }
 
+/** The last successful rollback of a target: what it installed, how, and when it ended (the reverted signal). */
+export interface LastSuccess {
+  rollbackId: string;
+  strategy: StrategyName;
+  installed: Revision;
+  at: number;
+}
+
 export interface TargetLedger {
   target: Target;
   /** In start order; pruned beyond the guards' horizon. */
@@ -34,6 +42,8 @@ export interface TargetLedger {
   resetAt?: number;
   /** The objects the last rollback changed: where the summary annotation goes. */
   objects?: string[];
+  /** Absent in ledgers written before it was kept, and on targets never rolled back successfully. */
+  lastSuccess?: LastSuccess;
 }
 
 export interface GlobalLedger {
@@ -78,11 +88,24 @@ export function targetOf(effect: Effect): Target | undefined {
   }
 }
 
+/** The last success a finished rollback record stands for, if it is one (live, pinned). */
+export function lastSuccessOf(r: RollbackRecord): LastSuccess | undefined {
+  if (r.status !== 'success' || r.dryRun || !r.pin || r.finishedAt === null) return undefined;
+  return { rollbackId: r.id, strategy: r.strategy, installed: r.pin.to, at: r.finishedAt };
+}
+
+/** Keeps the newer of two last successes (records may be applied out of order). */
+function newer(current: LastSuccess | undefined, next: LastSuccess | undefined): LastSuccess | undefined {
+  if (!next) return current;
+  return current && current.at > next.at ? current : next;
+}
+
 /** Applies one effect to a target's ledger, in place (callers pass their own copy). */
 export function reduceTarget(l: TargetLedger, effect: Effect): void {
   switch (effect.type) {
     case 'rollback': {
       const r = effect.record;
+      l.lastSuccess = newer(l.lastSuccess, lastSuccessOf(r));
       if (l.attempts.some((a) => a.id === r.id)) break;
       l.objects = r.objects;
       l.attempts.push({ id: r.id, at: r.startedAt, automatic: r.kind === 'automatic', ...(r.status !== 'running' && r.finishedAt !== null ? { end: r.finishedAt } : {}) });
@@ -92,7 +115,10 @@ export function reduceTarget(l: TargetLedger, effect: Effect): void {
     case 'rollback-finished': {
       const attempt = l.attempts.find((a) => a.id === effect.id);
       if (attempt) attempt.end = effect.at;
-      if (l.running?.id === effect.id) l.running = null;
+      if (l.running?.id === effect.id) {
+        l.lastSuccess = newer(l.lastSuccess, lastSuccessOf({ ...l.running, status: effect.status, finishedAt: effect.at }));
+        l.running = null;
+      }
       break;
     }
     case 'escalation':

@@ -349,6 +349,14 @@ export class SqliteStore {
       .prepare<[number], RollbackRow>(`SELECT * FROM rollbacks WHERE started_at >= ? OR status = 'running' ORDER BY started_at, rowid`)
       .all(rollbacksSince)
       .map(toRollback);
+    // The reverted signal needs each target's last success however old; the guards need only recent attempts.
+    const lastSuccesses = this.db
+      .prepare<[], RollbackRow>(
+        `SELECT * FROM rollbacks r WHERE status = 'success' AND dry_run = 0 AND pin IS NOT NULL
+           AND finished_at = (SELECT MAX(finished_at) FROM rollbacks s WHERE s.namespace = r.namespace AND s.name = r.name AND s.status = 'success' AND s.dry_run = 0 AND s.pin IS NOT NULL)`,
+      )
+      .all()
+      .map(toRollback);
     const pending = this.db
       .prepare<[], { data: string }>(`SELECT data FROM pending ORDER BY due_at`)
       .all()
@@ -366,6 +374,7 @@ export class SqliteStore {
     return {
       decided,
       rollbacks,
+      lastSuccesses,
       pending,
       resets: resets.map((r) => [r.target, r.at]),
       escalations: escalations.map((e) => [`${e.target}#${e.reason}`, { at: e.at, revision: e.revision ?? undefined }]),

@@ -14,6 +14,7 @@ import {
   emptyGlobal,
   emptyTarget,
   isGlobal,
+  lastSuccessOf,
   pruneGlobal,
   pruneTarget,
   reduceGlobal,
@@ -21,6 +22,7 @@ import {
   targetOf,
   type EscalationMark,
   type GlobalLedger,
+  type LastSuccess,
   type TargetLedger,
 } from './ledger.js';
 import type { DecidedInfo, Effect, Freeze, PendingIntent, RevisionMark, RollbackRecord } from './records.js';
@@ -31,6 +33,8 @@ export type { EscalationMark } from './ledger.js';
 export interface RestoredState {
   decided: [string, DecidedInfo][];
   rollbacks: RollbackRecord[];
+  /** Each target's last successful rollback, however old (the reverted signal). */
+  lastSuccesses: RollbackRecord[];
   pending: PendingIntent[];
   resets: [string, number][];
   escalations: [string, EscalationMark][];
@@ -94,6 +98,7 @@ export class StateIndex implements GuardState {
     const root = new StateIndex();
     for (const [key, info] of saved.decided) root.decidedKeys.set(key, info);
     for (const record of saved.rollbacks) root.apply({ type: 'rollback', record });
+    for (const record of saved.lastSuccesses) root.ownTarget(record).lastSuccess = lastSuccessOf(record);
     for (const pending of saved.pending) root.pendingAdded.set(pending.key, pending);
     for (const [key, at] of saved.resets) root.ownTarget(parseKey(key)).resetAt = at;
     for (const [key, mark] of saved.escalations) {
@@ -304,6 +309,14 @@ export class StateIndex implements GuardState {
   /** Every target with revisions on record (the quarantine API). */
   revisionTargets(): Target[] {
     return [...this.targetKeys()].map(parseKey).filter((t) => this.target(t).revisions.length > 0);
+  }
+
+  /** Every target's last successful rollback on record (the reverted signal). */
+  lastSuccesses(): { target: Target; last: LastSuccess }[] {
+    return [...this.targetKeys()].flatMap((key) => {
+      const l = this.ledgerOf(key)!;
+      return l.lastSuccess ? [{ target: l.target, last: l.lastSuccess }] : [];
+    });
   }
 
   /** Targets with a counted rollback since `since`, newest start per target. */

@@ -1,7 +1,8 @@
 /**
  * The reverted signal through a real rollback on the apiserver harness: 1 once the
  * rollback succeeded (and again after a restart, from the records), back to 0 when the
- * workload gets a revision the receiver did not install.
+ * workload gets a revision the receiver did not install. With the Kubernetes backend it
+ * comes from the shared ledger: a replica with an empty local store reports it too.
  */
 import request from 'supertest';
 import { KubeClient } from '../../src/kube/client.js';
@@ -62,6 +63,36 @@ describe('rollback_target_reverted', () => {
       expect(await gauge(s, ns, '0')).toBe('0');
     } finally {
       await s.destroy();
+    }
+  }, 120_000);
+
+  it('on the Kubernetes backend, a replica that did not roll back (empty local store) reports the target, and 0 after a deploy', async () => {
+    const ns = await cluster.ns('reverted-shared');
+    const stateNs = await cluster.ns('reverted-state');
+    await k.brokenRollout(ns, 'api');
+    const yaml = `${YAML}state:\n  backend: kubernetes\n  namespace: ${stateNs}\n  leaseDuration: 6s\n`;
+    const a = startReceiver(new KubeClient(cluster.kubeConfig()), yaml);
+    let b: Receiver | undefined;
+    try {
+      const body = payload([alert({ labels: { namespace: ns, deployment: 'api' }, startsAt: new Date().toISOString() })]);
+      const d = (await request(a.service.app).post('/webhook').send(body).expect(200)).body.decisions[0];
+      expect(d.decision).toBe('executed');
+      expect((await finished(a, d.rollbackId)).status).toBe('success');
+      expect(await gauge(a, ns, '1')).toBe('1');
+
+      // A second replica, started afterwards with its own empty store (a restarted pod on an emptyDir).
+      b = startReceiver(new KubeClient(cluster.kubeConfig()), yaml);
+      expect(b.stateDir).not.toBe(a.stateDir);
+      expect(b.service.store.rollbacks(10)).toEqual([]);
+      expect(await gauge(b, ns, '1')).toBe('1');
+      const metrics = (await request(b.service.app).get('/metrics')).text;
+      expect(metrics).toMatch(new RegExp(`^rollback_last_success_timestamp_seconds\\{namespace="${ns}",name="api"\\} \\d`, 'm'));
+
+      await k.setImage(ns, 'api', 'app:v3');
+      expect(await gauge(b, ns, '0')).toBe('0');
+      expect(await gauge(a, ns, '0')).toBe('0');
+    } finally {
+      await Promise.all([a.destroy(), b?.destroy()]);
     }
   }, 120_000);
 });

@@ -1,8 +1,8 @@
 /**
  * The ledger shared between replicas through the Kubernetes API (SPEC §4 `state.backend:
  * kubernetes`): one ConfigMap per target holding its ledger (attempts, the running
- * rollback whole, bad/installed/known-good revisions, escalations, reset), one global
- * ConfigMap (freeze, brake), and a Lease per object a running rollback touches. Every
+ * rollback whole, bad/installed/known-good revisions, escalations, reset, the last
+ * success), one global ConfigMap (freeze, brake), and a Lease per object a running rollback touches. Every
  * write is a compare-and-swap on the resourceVersion the decision was made on; a replica
  * that loses a race is told `conflict` and decides again on a fresh read.
  *
